@@ -1,1 +1,10 @@
-Console.WriteLine("placeholder");
+using System.CommandLine;
+using FailureSynth.Cli.Commands;
+
+// `failuresynth`: the FailureSynth loop and its data tools, in-process.
+var root = new RootCommand("FailureSynth: a failure-driven data engine for vision-language models.")
+{
+    WorldCommands.Create(),
+    DatasetCommands.Create(),
+};
+return await root.Parse(args).InvokeAsync();

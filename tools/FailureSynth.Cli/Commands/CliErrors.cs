@@ -1,0 +1,36 @@
+using FailureSynth.Datasets;
+
+namespace FailureSynth.Cli.Commands;
+
+/// <summary>
+/// Turns the errors a user can cause (bad arguments, malformed files, unreadable paths) into one
+/// clear line on stderr and exit code 1, instead of a stack trace. Bugs still surface in full.
+/// </summary>
+public static class CliErrors
+{
+    public static int Guard(Func<int> action)
+    {
+        try { return action(); }
+        catch (Exception e) when (IsUserError(e)) { return Report(e); }
+    }
+
+    public static async Task<int> GuardAsync(Func<Task<int>> action)
+    {
+        try { return await action(); }
+        catch (Exception e) when (IsUserError(e)) { return Report(e); }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("Cancelled.");
+            return 130;
+        }
+    }
+
+    private static bool IsUserError(Exception e) => e is DatasetFormatException or ArgumentException or InvalidDataException
+        or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException;
+
+    private static int Report(Exception e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+}
