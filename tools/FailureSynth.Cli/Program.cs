@@ -6,5 +6,6 @@ var root = new RootCommand("FailureSynth: a failure-driven data engine for visio
 {
     WorldCommands.Create(),
     DatasetCommands.Create(),
+    BenchCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -56,14 +56,25 @@ public static class ShapesWorldExporter
         var stopwatch = Stopwatch.StartNew();
 
         using var writer = new DatasetWriter(request.OutputDirectory, name, new DatasetWriterOptions(request.Overwrite));
-        var chunk = new DatasetRecord[ChunkSize];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
+        DatasetRecord[] BuildChunk(int start)
+        {
+            var chunk = new DatasetRecord[Math.Min(ChunkSize, request.Count - start)];
+            Parallel.For(0, chunk.Length, parallel, i => chunk[i] = CreateRecord(generator.Generate(request.Seed, start + i), request.ImageSize));
+            return chunk;
+        }
+
+        // Two-stage pipeline: while this thread writes chunk k in index order, chunk k+1 is
+        // generated and rendered in the background. Writing order, not timing, fixes the output.
+        Task<DatasetRecord[]> next = Task.Run(() => BuildChunk(0), cancellationToken);
         for (int start = 0; start < request.Count; start += ChunkSize)
         {
-            int length = Math.Min(ChunkSize, request.Count - start);
-            Parallel.For(0, length, parallel, i => chunk[i] = CreateRecord(generator.Generate(request.Seed, start + i), request.ImageSize));
-            for (int i = 0; i < length; i++) writer.Add(chunk[i]);
-            progress?.Report(start + length);
+            DatasetRecord[] chunk = next.GetAwaiter().GetResult();
+            int following = start + ChunkSize;
+            if (following < request.Count)
+                next = Task.Run(() => BuildChunk(following), cancellationToken);
+            foreach (DatasetRecord record in chunk) writer.Add(record);
+            progress?.Report(start + chunk.Length);
         }
         DatasetManifest manifest = writer.Complete();
         return new ShapesWorldExportResult(manifest, stopwatch.Elapsed, threads);
