@@ -68,7 +68,8 @@ public static class DatasetInspector
                 : $" ({verification.Issues.Count - 1} more: {string.Join(", ", verification.Issues.Skip(1).Take(5).Select(i => i.Path))})";
             var file = first.Kind == ManifestIssueKind.DatasetHashMismatch ? manifestPath : Path.Combine(dataset.Path, first.Path);
             var field = first.Kind == ManifestIssueKind.DatasetHashMismatch ? "dataset_sha256" : null;
-            throw new DatasetFormatException(file, null, field,
+            var record = first.Kind == ManifestIssueKind.DatasetHashMismatch ? null : $"manifest entry {JsonFiles.Quote(first.Path)}";
+            throw new DatasetFormatException(file, record, field,
                 $"{first.Detail}{more}; the folder no longer matches {DatasetLayout.ManifestFile}: restore the original files or regenerate the dataset");
         }
 

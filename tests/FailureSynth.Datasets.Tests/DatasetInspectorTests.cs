@@ -76,7 +76,7 @@ public sealed class DatasetInspectorTests
         var error = Assert.Throws<DatasetFormatException>(() => DatasetInspector.Inspect(folder.Path));
 
         Assert.Equal(png, error.File);
-        Assert.StartsWith("sw-test-000002.png: sha256 ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("sw-test-000002.png: manifest entry \"images/sw-test-000002.png\": sha256 ", error.Message, StringComparison.Ordinal);
         Assert.Contains("the folder no longer matches manifest.json", error.Message, StringComparison.Ordinal);
     }
 

@@ -123,22 +123,8 @@ internal static class PngTestFiles
         }
     }
 
-    /// <summary>Runs /usr/bin/pngcheck on the files; returns its exit code and output.</summary>
-    public static (int ExitCode, string Output) RunPngCheck(IEnumerable<string> paths)
-    {
-        const string PngCheck = "/usr/bin/pngcheck";
-        if (!System.IO.File.Exists(PngCheck))
-            Assert.Fail($"{PngCheck} is missing; install the OS prerequisites with eng/install-prereqs.sh (as root) and run the tests again.");
-        var start = new ProcessStartInfo(PngCheck) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-v");
-        foreach (string path in paths)
-            start.ArgumentList.Add(path);
-        using var process = Process.Start(start)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + stderr.Result);
-    }
+    public static (int ExitCode, string Output) RunPngCheck(IEnumerable<string> paths) =>
+        FailureSynth.Testing.ExternalTools.PngCheck(paths, verbose: true);
 
     private static int PaethFromSpecification(int a, int b, int c)
     {

@@ -294,18 +294,6 @@ public class SceneRasterizerTests
         }
     }
 
-    private static (int ExitCode, string Output) RunPngCheck(IEnumerable<string> paths)
-    {
-        const string PngCheck = "/usr/bin/pngcheck";
-        if (!File.Exists(PngCheck))
-            Assert.Fail($"{PngCheck} is missing; install the OS prerequisites with eng/install-prereqs.sh (as root) and run the tests again.");
-        var start = new ProcessStartInfo(PngCheck) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string path in paths)
-            start.ArgumentList.Add(path);
-        using var process = Process.Start(start)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + stderr.Result);
-    }
+    private static (int ExitCode, string Output) RunPngCheck(IEnumerable<string> paths) =>
+        FailureSynth.Testing.ExternalTools.PngCheck(paths);
 }

@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using FailureSynth.Datasets.Tests;
+using FailureSynth.World;
+using FailureSynth.World.Skills;
+
+namespace FailureSynth.Cli.Tests;
+
+public sealed class CommandLineTests
+{
+    [Fact]
+    public void Skills_prints_the_whole_taxonomy()
+    {
+        (int code, string output) = CliRunner.Run("world", "skills");
+        Assert.True(code == 0, output);
+        Assert.Contains($"{SkillTaxonomy.All.Count} skills.", output);
+        foreach (SkillInfo skill in SkillTaxonomy.All)
+            Assert.Contains(skill.Key, output);
+    }
+
+    [Fact]
+    public void Generate_rejects_an_unknown_profile_listing_the_known_ones()
+    {
+        using var folder = new TempFolder();
+        (int code, string output) = CliRunner.Run("world", "generate", "--profile", "skewed", "--count", "5", "--out", folder.Path);
+        Assert.NotEqual(0, code);
+        foreach (string name in Profiles.Names) Assert.Contains(name, output);
+        Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public void Generate_rejects_a_zero_count_naming_the_option()
+    {
+        using var folder = new TempFolder();
+        (int code, string output) = CliRunner.Run("world", "generate", "--profile", "balanced", "--count", "0", "--out", folder.File("x"));
+        Assert.Equal(1, code);
+        Assert.Contains("--count must be at least 1", output);
+        Assert.False(Directory.Exists(folder.File("x")));
+    }
+
+    [Fact]
+    public void Generate_refuses_to_write_into_a_folder_holding_other_files()
+    {
+        using var folder = new TempFolder();
+        string keep = folder.WriteText("notes.txt", "precious");
+        (int code, string output) = CliRunner.Run("world", "generate", "--profile", "balanced", "--count", "5", "--out", folder.Path);
+        Assert.Equal(1, code);
+        Assert.Contains(folder.Path, output);
+        Assert.Equal("precious", File.ReadAllText(keep));
+    }
+
+    [Fact]
+    public void Inspect_reads_vqa_v2_in_the_official_layout()
+    {
+        using var folder = new TempFolder();
+        (string questions, _) = Fixtures.WriteVqa(folder);
+        (int code, string output) = CliRunner.Run("dataset", "inspect", questions);
+        Assert.True(code == 0, output);
+        Assert.Contains("vqav2", output);
+        Assert.Contains($"{Fixtures.VqaQuestions()["questions"]!.AsArray().Count}", output);
+    }
+
+    [Fact]
+    public void Inspect_rejects_a_vqa_v2_question_without_annotation_naming_it()
+    {
+        using var folder = new TempFolder();
+        JsonObject annotations = Fixtures.VqaAnnotations();
+        JsonArray rows = annotations["annotations"]!.AsArray();
+        long missingId = rows[^1]!["question_id"]!.GetValue<long>();
+        rows.RemoveAt(rows.Count - 1);
+        (string questions, _) = Fixtures.WriteVqa(folder, annotations: annotations);
+
+        (int code, string output) = CliRunner.Run("dataset", "inspect", questions);
+        Assert.Equal(1, code);
+        Assert.Contains($"{missingId}", output);
+        Assert.Contains("annotation", output);
+    }
+
+    [Fact]
+    public void Inspect_reads_scienceqa_in_the_official_layout()
+    {
+        using var folder = new TempFolder();
+        Fixtures.WriteScienceQa(folder);
+        (int code, string output) = CliRunner.Run("dataset", "inspect", folder.Path);
+        Assert.True(code == 0, output);
+        Assert.Contains("scienceqa", output);
+        Assert.Contains("train", output);
+        Assert.Contains("test", output);
+    }
+
+    [Fact]
+    public void Inspect_rejects_a_scienceqa_answer_out_of_range_naming_file_record_and_field()
+    {
+        using var folder = new TempFolder();
+        JsonObject problems = Fixtures.ScienceQaProblems();
+        problems["2"]!["answer"] = 7;
+        Fixtures.WriteScienceQa(folder, problems);
+
+        (int code, string output) = CliRunner.Run("dataset", "inspect", folder.Path);
+        Assert.Equal(1, code);
+        Assert.Contains("problems.json", output);
+        Assert.Contains("\"2\"", output);
+        Assert.Contains("answer", output);
+    }
+}
