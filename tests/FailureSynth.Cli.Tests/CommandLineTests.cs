@@ -38,6 +38,16 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Generate_rejects_an_image_size_out_of_range_in_plain_words()
+    {
+        using var folder = new TempFolder();
+        (int code, string output) = CliRunner.Run("world", "generate", "--profile", "balanced", "--count", "3", "--size", "8", "--out", folder.File("x"));
+        Assert.Equal(1, code);
+        Assert.Contains("--size must be between 16 and 1024 pixels (got 8).", output);
+        Assert.DoesNotContain("Parameter", output);
+    }
+
+    [Fact]
     public void Generate_refuses_to_write_into_a_folder_holding_other_files()
     {
         using var folder = new TempFolder();

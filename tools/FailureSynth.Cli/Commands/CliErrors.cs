@@ -30,7 +30,11 @@ public static class CliErrors
 
     private static int Report(Exception e)
     {
-        Console.Error.WriteLine($"error: {e.Message}");
+        string message = e.Message;
+        // ArgumentException appends " (Parameter 'name')", which names our code, not the user's input.
+        if (e is ArgumentException { ParamName: { } name })
+            message = message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+        Console.Error.WriteLine($"error: {message}");
         return 1;
     }
 }
