@@ -1,0 +1,197 @@
+using System.Numerics.Tensors;
+
+namespace FailureSynth.Tensors;
+
+/// <summary>Softmax, log-softmax and softmax cross-entropy over the last axis, numerically stable (max subtracted).</summary>
+public sealed partial class Tensor
+{
+    /// <summary>Softmax over the last axis.</summary>
+    public Tensor Softmax()
+    {
+        var x = Contiguous();
+        var (rows, classes) = x.RowsOfLastAxis("Softmax");
+        var y = NewLike(shape);
+        Context.For(rows, classes * 4L, (start, end) =>
+        {
+            for (var r = start; r < end; r++)
+            {
+                SoftmaxRow(x.storage.AsSpan(x.offset + r * classes, classes), y.storage.AsSpan(r * classes, classes));
+            }
+        });
+        y.Record([x], g =>
+        {
+            var gx = x.GradArrayForWrite(out var overwrite);
+            Context.For(rows, classes * 3L, (start, end) =>
+            {
+                for (var r = start; r < end; r++)
+                {
+                    // dx = y * (g - <g, y>)
+                    var yr = y.storage.AsSpan(r * classes, classes);
+                    var gr = g.AsSpan(r * classes, classes);
+                    var dot = TensorPrimitives.Dot(gr, yr);
+                    var gxr = gx.AsSpan(r * classes, classes);
+                    for (var c = 0; c < classes; c++)
+                    {
+                        var value = yr[c] * (gr[c] - dot);
+                        gxr[c] = overwrite ? value : gxr[c] + value;
+                    }
+                }
+            });
+        });
+        return y;
+    }
+
+    /// <summary>Log-softmax over the last axis: x - logsumexp(x).</summary>
+    public Tensor LogSoftmax()
+    {
+        var x = Contiguous();
+        var (rows, classes) = x.RowsOfLastAxis("LogSoftmax");
+        var y = NewLike(shape);
+        Context.For(rows, classes * 4L, (start, end) =>
+        {
+            for (var r = start; r < end; r++)
+            {
+                var xr = x.storage.AsSpan(x.offset + r * classes, classes);
+                TensorPrimitives.Subtract(xr, LogSumExp(xr), y.storage.AsSpan(r * classes, classes));
+            }
+        });
+        y.Record([x], g =>
+        {
+            var gx = x.GradArrayForWrite(out var overwrite);
+            Context.For(rows, classes * 3L, (start, end) =>
+            {
+                for (var r = start; r < end; r++)
+                {
+                    // dx = g - softmax * sum(g)
+                    var yr = y.storage.AsSpan(r * classes, classes);
+                    var gr = g.AsSpan(r * classes, classes);
+                    var total = TensorPrimitives.Sum(gr);
+                    var gxr = gx.AsSpan(r * classes, classes);
+                    for (var c = 0; c < classes; c++)
+                    {
+                        var value = gr[c] - MathF.Exp(yr[c]) * total;
+                        gxr[c] = overwrite ? value : gxr[c] + value;
+                    }
+                }
+            });
+        });
+        return y;
+    }
+
+    /// <summary>
+    /// Mean softmax cross-entropy of logits [..., C] (class axis last, leading axes flattened to rows)
+    /// against integer targets, one per row. Rows whose target is <paramref name="ignoreIndex"/> are
+    /// skipped and not counted; if every row is ignored the loss is 0 (PyTorch gives NaN).
+    /// </summary>
+    public Tensor CrossEntropy(ReadOnlySpan<int> targets, int ignoreIndex = -100)
+    {
+        var x = Contiguous();
+        var (rows, classes) = x.RowsOfLastAxis("CrossEntropy");
+        if (targets.Length != rows)
+        {
+            throw new ArgumentException($"CrossEntropy: logits {ShapeText(shape)} have {rows} rows but {targets.Length} targets were given; pass one target per row.", nameof(targets));
+        }
+
+        var labels = targets.ToArray();
+        var counted = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            if (labels[r] == ignoreIndex)
+            {
+                continue;
+            }
+
+            if ((uint)labels[r] >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(targets), labels[r], $"CrossEntropy: target {labels[r]} of row {r} is not a class index in [0, {classes}) nor the ignore index {ignoreIndex}.");
+            }
+
+            counted++;
+        }
+
+        var probabilities = x.Scratch(rows * classes);
+        var rowLoss = new double[rows];
+        Context.For(rows, classes * 4L, (start, end) =>
+        {
+            for (var r = start; r < end; r++)
+            {
+                if (labels[r] == ignoreIndex)
+                {
+                    continue;
+                }
+
+                var xr = x.storage.AsSpan(x.offset + r * classes, classes);
+                rowLoss[r] = LogSumExp(xr) - xr[labels[r]];
+                SoftmaxRow(xr, probabilities.AsSpan(r * classes, classes));
+            }
+        });
+
+        // Summed in row order so the loss does not depend on the thread count.
+        var total = 0.0;
+        foreach (var loss in rowLoss)
+        {
+            total += loss;
+        }
+
+        var y = NewLike([]);
+        y.storage[0] = counted == 0 ? 0f : (float)(total / counted);
+        y.Record([x], g =>
+        {
+            // Reached but contributing nothing: the input still gets a (zero) gradient.
+            var gx = x.GradArray();
+            if (counted == 0)
+            {
+                return;
+            }
+
+            var scale = g[0] / counted;
+            Context.For(rows, classes * 2L, (start, end) =>
+            {
+                for (var r = start; r < end; r++)
+                {
+                    if (labels[r] == ignoreIndex)
+                    {
+                        continue;
+                    }
+
+                    // d loss / d logits = (softmax - onehot) / counted
+                    var pr = probabilities.AsSpan(r * classes, classes);
+                    var gxr = gx.AsSpan(r * classes, classes);
+                    TensorPrimitives.MultiplyAdd(pr, scale, gxr, gxr);
+                    gxr[labels[r]] -= scale;
+                }
+            });
+        });
+        return y;
+    }
+
+    private (int Rows, int Classes) RowsOfLastAxis(string operation)
+    {
+        if (Rank == 0 || shape[^1] == 0)
+        {
+            throw new ArgumentException($"{operation} needs a tensor whose last axis (the classes) is non-empty, got {ShapeText(shape)}.");
+        }
+
+        return (ElementCount / shape[^1], shape[^1]);
+    }
+
+    private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, y);
+        TensorPrimitives.Exp(y, y);
+        TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
+    }
+
+    private static float LogSumExp(ReadOnlySpan<float> x)
+    {
+        var max = TensorPrimitives.Max(x);
+        var sum = 0.0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            sum += MathF.Exp(x[i] - max);
+        }
+
+        return max + (float)Math.Log(sum);
+    }
+}
