@@ -7,5 +7,6 @@ var root = new RootCommand("FailureSynth: a failure-driven data engine for visio
     WorldCommands.Create(),
     DatasetCommands.Create(),
     BenchCommands.Create(),
+    StudentCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -101,6 +101,70 @@ public static class Reasoning
     };
 
     /// <summary>
+    /// The question of step <paramref name="stepIndex"/> (1-based) when the earlier steps were answered
+    /// <paramref name="earlierAnswers"/> (at least stepIndex - 1 of them). Later steps quote earlier
+    /// answers ("Is 3 greater than 0?"), so a student reasoning on its own phrases them from its own
+    /// answers; with the exact answers this gives the questions of <see cref="Decompose"/>.
+    /// </summary>
+    public static string StepQuestion(QuestionProgram program, int stepIndex, IReadOnlyList<string> earlierAnswers)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(earlierAnswers);
+        int count = StepCount(program);
+        if (stepIndex < 1 || stepIndex > count)
+            throw new ArgumentOutOfRangeException(nameof(stepIndex), stepIndex, $"A {QuestionKeys.Of(program.Family)} question has steps 1..{count}.");
+        if (earlierAnswers.Count < stepIndex - 1)
+            throw new ArgumentException($"Step {stepIndex} needs the answers of the {stepIndex - 1} steps before it, but {earlierAnswers.Count} were given.", nameof(earlierAnswers));
+        switch (program)
+        {
+            case ExistProgram p:
+            {
+                var chain = RefinementChain(p.Target, minimumLength: 1);
+                return stepIndex <= chain.Count ? QuestionPhrasing.HowMany(chain[stepIndex - 1]) : QuestionPhrasing.IsPositive(earlierAnswers[stepIndex - 2]);
+            }
+            case CountProgram p:
+                return QuestionPhrasing.HowMany(RefinementChain(p.Target, minimumLength: 2)[stepIndex - 1]);
+            case QueryProgram p:
+                return stepIndex == 1 ? QuestionPhrasing.HowMany(p.Target) : QuestionPhrasing.WhatAttribute(p.Target, p.Attribute);
+            case CompareProgram p:
+                return stepIndex switch
+                {
+                    1 => QuestionPhrasing.HowMany(p.First),
+                    2 => QuestionPhrasing.HowMany(p.Second),
+                    _ => CompareWording(p.Comparison, earlierAnswers[0], earlierAnswers[1]),
+                };
+            case RelateProgram p:
+            {
+                bool horizontal = ProgramExecutor.IsHorizontal(p.Relation);
+                return stepIndex switch
+                {
+                    1 => QuestionPhrasing.Position(p.Subject, horizontal),
+                    2 => QuestionPhrasing.Position(p.Reference, horizontal),
+                    _ => RelationWording(p.Relation, earlierAnswers[0], earlierAnswers[1]),
+                };
+            }
+            case SameProgram p:
+                return stepIndex switch
+                {
+                    1 => QuestionPhrasing.WhatAttribute(p.First, p.Attribute),
+                    2 => QuestionPhrasing.WhatAttribute(p.Second, p.Attribute),
+                    _ => QuestionPhrasing.SameValue(earlierAnswers[0], earlierAnswers[1], p.Attribute),
+                };
+            case ArithProgram p:
+                return stepIndex switch
+                {
+                    1 => QuestionPhrasing.HowMany(p.First),
+                    2 => QuestionPhrasing.HowMany(p.Second),
+                    _ => p.Operation == ArithOperation.Sum
+                        ? QuestionPhrasing.Plus(earlierAnswers[0], earlierAnswers[1])
+                        : QuestionPhrasing.DifferenceOf(earlierAnswers[0], earlierAnswers[1]),
+                };
+            default:
+                throw new ArgumentException($"Unknown program type {program.GetType().Name}.", nameof(program));
+        }
+    }
+
+    /// <summary>
     /// Recomputes the program's final answer from the answers of its reasoning steps alone (no
     /// scene): the answer a rationale implies. Throws <see cref="ArgumentException"/> when the
     /// answers do not fit the program's step layout; use <see cref="TryComposeAnswer"/> for

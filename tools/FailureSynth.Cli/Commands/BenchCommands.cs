@@ -11,6 +11,7 @@ public static class BenchCommands
     public static Command Create() => new("bench", "Benchmarks; each writes bench.json with the figures measured on this machine.")
     {
         CreateWorld(),
+        CreateStudent(),
     };
 
     private static Command CreateWorld()
@@ -45,6 +46,46 @@ public static class BenchCommands
             File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
             foreach (var run in runs)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {run.Stage,-10} {run.Threads} thread(s): {run.SamplesPerSecond,8:F0} samples/s"));
+            Console.WriteLine($"Wrote {path}");
+            return 0;
+        }));
+        return command;
+    }
+    private static Command CreateStudent()
+    {
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for bench.json (and the checkpoint and inputs both engines ran on).", Required = true };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per measurement, after a warm-up; medians are reported.", DefaultValueFactory = _ => 10 };
+        var threads = new Option<int>("--threads") { Description = "Threads for both engines; 0 uses every core.", DefaultValueFactory = _ => 0 };
+        var model = new Option<FileInfo?>("--model") { Description = "Student checkpoint to run (default: a freshly initialised TinyVLM)." };
+        var command = new Command("student", "TinyVLM on our engine against the PyTorch reference: training step, inference, GEMM, logit parity.")
+        {
+            output, repeats, threads, model,
+        };
+        command.SetAction(parse => CliErrors.Guard(() =>
+        {
+            int r = parse.GetValue(repeats), t = parse.GetValue(threads);
+            if (r < 1) throw new ArgumentException($"--repeats must be at least 1 (got {r}).");
+            if (t < 0) throw new ArgumentException($"--threads must be 0 (every core) or more (got {t}).");
+            string dir = parse.GetValue(output)!.FullName;
+            Directory.CreateDirectory(dir);
+            StudentBenchReport report;
+            try
+            {
+                report = StudentBenchmark.Run(dir, t == 0 ? Environment.ProcessorCount : t, r, parse.GetValue(model)?.FullName, Console.WriteLine);
+            }
+            catch (InvalidOperationException e) when (e.Message.StartsWith("PyTorch reference", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+
+            string path = Path.Combine(dir, "bench.json");
+            File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine(string.Create(inv, $"  train step: ours {report.TrainStepMsOurs:F1} ms, torch {report.TrainStepMsTorch:F1} ms, ratio {report.Ratio:F2}"));
+            Console.WriteLine(string.Create(inv, $"  inference: ours {report.InferSamplesPerSecondOurs:F0} samples/s, torch {report.InferSamplesPerSecondTorch:F0} samples/s"));
+            Console.WriteLine(string.Create(inv, $"  GEMM {report.GemmSize}^3: ours {report.GemmGflopsOurs:F1} GFLOP/s, OpenBLAS {report.GemmGflopsOpenBlas?.ToString("F1", inv) ?? "n/a"} GFLOP/s"));
+            Console.WriteLine(string.Create(inv, $"  parity: max |ours - torch| = {report.ParityMaxAbsDiff:E2}"));
             Console.WriteLine($"Wrote {path}");
             return 0;
         }));

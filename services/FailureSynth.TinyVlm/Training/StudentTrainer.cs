@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FailureSynth.Tensors;
+using FailureSynth.TinyVlm.Model;
+using FailureSynth.World;
+
+namespace FailureSynth.TinyVlm.Training;
+
+/// <summary>Settings of one training run.</summary>
+/// <param name="Steps">Optimiser steps.</param>
+/// <param name="Seed">Seeds the weight initialisation (fresh students), the LoRA adapters and the batch order.</param>
+/// <param name="BatchSize">Images per step; every question about them (direct and reasoning steps) is trained on.</param>
+/// <param name="LearningRate">Peak AdamW learning rate (linear warm-up, cosine decay to a tenth).</param>
+/// <param name="WarmupSteps">Steps of linear warm-up.</param>
+/// <param name="WeightDecay">AdamW decoupled weight decay for weight matrices (none for biases, norms and embeddings).</param>
+/// <param name="LoraRank">When set, the loaded weights are frozen and rank-r adapters are trained, then merged.</param>
+/// <param name="IncludeSteps">Whether reasoning-step questions are trained on as well as the whole questions.</param>
+public sealed record TrainingOptions(
+    int Steps,
+    ulong Seed,
+    int BatchSize = 64,
+    float LearningRate = 3e-3f,
+    int WarmupSteps = 50,
+    float WeightDecay = 0.01f,
+    int? LoraRank = null,
+    bool IncludeSteps = true)
+{
+    /// <summary>Checks the settings, naming the first wrong one.</summary>
+    public void Validate()
+    {
+        if (Steps < 1) throw new ArgumentException($"--steps must be at least 1 (got {Steps}).");
+        if (BatchSize < 1) throw new ArgumentException($"--batch must be at least 1 (got {BatchSize}).");
+        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate.ToString(CultureInfo.InvariantCulture)}).");
+        if (LoraRank is < 1) throw new ArgumentException($"--lora must be at least 1 (got {LoraRank}).");
+    }
+}
+
+/// <summary>Where a training run is: for progress bars.</summary>
+public sealed record TrainingProgress(int Step, int TotalSteps, float Loss, double SamplesPerSecond, TimeSpan Elapsed, TimeSpan Remaining);
+
+/// <summary>What a training run did.</summary>
+/// <param name="Steps">Optimiser steps taken.</param>
+/// <param name="FinalLoss">Mean loss over the last 50 steps.</param>
+/// <param name="Elapsed">Wall time of the optimisation loop.</param>
+/// <param name="SamplesPerSecond">Images (samples) per second.</param>
+/// <param name="QuestionsPerSecond">Question-answer pairs (direct and step questions) per second.</param>
+/// <param name="TrainablePairs">Question-answer pairs in the training set.</param>
+public sealed record TrainingResult(int Steps, float FinalLoss, TimeSpan Elapsed, double SamplesPerSecond, double QuestionsPerSecond, int TrainablePairs);
+
+/// <summary>
+/// Trains a TinyVLM: each step takes a batch of images (in an order drawn from the seed), encodes each
+/// image once, and fits every question asked about them (the whole question and each reasoning step)
+/// with softmax cross-entropy and AdamW. Same seed and thread count give identical weights.
+/// </summary>
+public static class StudentTrainer
+{
+    private const int IgnoredAnswer = -100;
+
+    /// <summary>Trains <paramref name="student"/> in place on <paramref name="examples"/>.</summary>
+    public static TrainingResult Train(
+        TinyVlmStudent student,
+        IReadOnlyList<StudentExample> examples,
+        TrainingOptions options,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        if (examples.Count == 0) throw new ArgumentException("The training set is empty; pass a dataset with at least one sample.", nameof(examples));
+        var model = student.Model;
+        var context = model.Context;
+        var config = model.Config;
+        var size = config.ImageSize;
+        var plane = 3 * size * size;
+        var prepared = Prepare(student, examples, options.IncludeSteps);
+        var pairCount = prepared.Sum(p => p.Questions.Length);
+
+        IReadOnlyList<Tensor> trainable;
+        AdamW optimizer;
+        if (options.LoraRank is { } rank)
+        {
+            trainable = model.AttachLora(rank, 2f * rank, SplitMix64.Derive(options.Seed, "lora").NextUInt64());
+            optimizer = new AdamW(trainable, new AdamWOptions(options.LearningRate, WeightDecay: 0f));
+        }
+        else
+        {
+            trainable = [.. model.Parameters()];
+            var decayed = model.NamedParameters().Where(p => Decays(p.Name)).Select(p => p.Parameter).ToList();
+            var plain = model.NamedParameters().Where(p => !Decays(p.Name)).Select(p => p.Parameter).ToList();
+            optimizer = new AdamW([new ParameterGroup(decayed, options.WeightDecay), new ParameterGroup(plain, 0f)], new AdamWOptions(options.LearningRate));
+        }
+
+        var schedule = new WarmupCosineSchedule(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps / 4), options.Steps, options.LearningRate / 10f);
+        var order = new BatchOrder(examples.Count, options.Seed);
+        var batchSize = Math.Min(options.BatchSize, examples.Count);
+        var pixels = new float[batchSize * plane];
+        var recentLosses = new Queue<float>();
+        var stopwatch = Stopwatch.StartNew();
+        long imagesSeen = 0, pairsSeen = 0;
+        model.Train();
+        for (var step = 0; step < options.Steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = order.Next(batchSize);
+            var imageOfQuestion = new List<int>();
+            var questions = new List<int[]>();
+            var targets = new List<int>();
+            for (var i = 0; i < batch.Length; i++)
+            {
+                var example = prepared[batch[i]];
+                StudentExamples.WritePlanes(example.Image, pixels.AsSpan(i * plane, plane));
+                for (var q = 0; q < example.Questions.Length; q++)
+                {
+                    imageOfQuestion.Add(i);
+                    questions.Add(example.Questions[q]);
+                    targets.Add(example.Targets[q]);
+                }
+            }
+
+            float loss;
+            using (context.RecyclingScope())
+            {
+                optimizer.ZeroGrad();
+                var features = model.EncodeImages(context.FromArray(pixels, batch.Length, 3, size, size));
+                var logits = model.AnswerLogits(features, [.. imageOfQuestion], QuestionBatch.From(questions));
+                var lossTensor = logits.CrossEntropy([.. targets], IgnoredAnswer);
+                loss = lossTensor.Item();
+                lossTensor.Backward();
+            }
+
+            GradientClipping.ClipGradNorm(trainable, 5f);
+            optimizer.LearningRate = schedule.LearningRateAt(step);
+            optimizer.Step();
+
+            imagesSeen += batch.Length;
+            pairsSeen += questions.Count;
+            recentLosses.Enqueue(loss);
+            if (recentLosses.Count > 50) recentLosses.Dequeue();
+            if (progress is not null)
+            {
+                var elapsed = stopwatch.Elapsed;
+                var perStep = elapsed / (step + 1);
+                progress.Report(new TrainingProgress(step + 1, options.Steps, recentLosses.Average(), imagesSeen / Math.Max(1e-9, elapsed.TotalSeconds), elapsed, perStep * (options.Steps - step - 1)));
+            }
+        }
+
+        if (options.LoraRank is not null) model.MergeLora();
+        model.Eval();
+        var total = stopwatch.Elapsed;
+        student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal)
+        {
+            [TinyVlmStudent.TrainingKey] = JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["steps"] = options.Steps,
+                ["seed"] = options.Seed,
+                ["batch_size"] = batchSize,
+                ["learning_rate"] = options.LearningRate,
+                ["weight_decay"] = options.WeightDecay,
+                ["lora_rank"] = options.LoraRank,
+                ["include_steps"] = options.IncludeSteps,
+                ["threads"] = context.Threads,
+                ["examples"] = examples.Count,
+                ["pairs"] = pairCount,
+            }),
+        });
+        return new TrainingResult(options.Steps, recentLosses.Average(), total, imagesSeen / Math.Max(1e-9, total.TotalSeconds), pairsSeen / Math.Max(1e-9, total.TotalSeconds), pairCount);
+    }
+
+    /// <summary>Weight matrices and convolution kernels decay; biases, norm parameters and embeddings do not.</summary>
+    private static bool Decays(string name) =>
+        name.EndsWith(".weight", StringComparison.Ordinal) && !name.Contains("norm", StringComparison.Ordinal) && !name.Contains("embedding", StringComparison.Ordinal);
+
+    private sealed record PreparedExample(FailureSynth.Imaging.RgbImage Image, int[][] Questions, int[] Targets);
+
+    private static PreparedExample[] Prepare(TinyVlmStudent student, IReadOnlyList<StudentExample> examples, bool includeSteps)
+    {
+        var maxTokens = student.Model.Config.MaxTokens;
+        var size = student.Model.Config.ImageSize;
+        var prepared = new PreparedExample[examples.Count];
+        for (var i = 0; i < examples.Count; i++)
+        {
+            var e = examples[i];
+            if (e.Image.Width != size || e.Image.Height != size)
+                throw new ArgumentException($"Example '{e.Id}' has a {e.Image.Width}x{e.Image.Height} image but the student takes {size}x{size}.", nameof(examples));
+            var questions = new List<int[]> { student.Tokens.Encode(e.Question, maxTokens) };
+            var targets = new List<int> { Target(student, e.Answer) };
+            if (includeSteps)
+            {
+                foreach (var step in e.Steps)
+                {
+                    questions.Add(student.Tokens.Encode(step.Question, maxTokens));
+                    targets.Add(Target(student, step.Answer));
+                }
+            }
+
+            prepared[i] = new PreparedExample(e.Image, [.. questions], [.. targets]);
+        }
+
+        return prepared;
+    }
+
+    private static int Target(TinyVlmStudent student, string answer)
+    {
+        var id = student.Answers.IdOf(answer);
+        return id >= 0 ? id : IgnoredAnswer;
+    }
+
+    /// <summary>Epochs of the examples, each in a fresh order drawn from the seed.</summary>
+    private sealed class BatchOrder(int count, ulong seed)
+    {
+        private readonly DeterministicRandom random = new(seed ^ 0x5EED_0F_BA7C4E5UL);
+        private int[] order = [];
+        private int position;
+
+        public int[] Next(int size)
+        {
+            var batch = new int[size];
+            for (var i = 0; i < size; i++)
+            {
+                if (position == order.Length)
+                {
+                    order = [.. Enumerable.Range(0, count)];
+                    random.Shuffle(order);
+                    position = 0;
+                }
+
+                batch[i] = order[position++];
+            }
+
+            return batch;
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.CommandLine;
+using System.Globalization;
+using FailureSynth.Datasets;
+using FailureSynth.Tensors;
+using FailureSynth.TinyVlm;
+using FailureSynth.TinyVlm.Evaluation;
+using FailureSynth.TinyVlm.Inference;
+using FailureSynth.TinyVlm.Training;
+using FailureSynth.TinyVlm.Vocabulary;
+using Spectre.Console;
+
+namespace FailureSynth.Cli.Commands;
+
+/// <summary><c>failuresynth student …</c>: train and evaluate TinyVLM, the embedded student model.</summary>
+public static class StudentCommands
+{
+    public static Command Create() => new("student", "TinyVLM, the embedded student: train it on a dataset and evaluate it per skill.")
+    {
+        CreateTrain(),
+        CreateEval(),
+    };
+
+    private static Command CreateTrain()
+    {
+        var data = new Option<DirectoryInfo>("--data") { Description = "Training dataset folder (e.g. from `world generate`).", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Checkpoint to write (safetensors).", Required = true };
+        var steps = new Option<int>("--steps") { Description = "Optimiser steps (each: --batch images and all their questions).", Required = true };
+        var seed = new Option<long>("--seed") { Description = "Seed for initialisation and batch order: same seed and threads give identical checkpoint bytes.", DefaultValueFactory = _ => 1 };
+        var init = new Option<FileInfo?>("--init") { Description = "Start from this checkpoint (its vocabularies and architecture) instead of fresh weights." };
+        var lora = new Option<int?>("--lora") { Description = "Train rank-R LoRA adapters on the --init weights (frozen), merged into the saved checkpoint." };
+        var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => 64 };
+        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate (warm-up, then cosine decay).", DefaultValueFactory = _ => 3e-3f };
+        var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
+        var gemm = GemmOption();
+        var command = new Command("train", "Train TinyVLM on a dataset's questions and their reasoning steps; shows loss, samples/s and ETA.")
+        {
+            data, output, steps, seed, init, lora, batch, learningRate, threads, gemm,
+        };
+        command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
+        {
+            var dataDir = parse.GetValue(data)!.FullName;
+            var outPath = parse.GetValue(output)!.FullName;
+            var initPath = parse.GetValue(init)?.FullName;
+            var loraRank = parse.GetValue(lora);
+            if (loraRank is not null && initPath is null)
+                throw new ArgumentException("--lora adapts an existing student; pass the checkpoint to adapt with --init.");
+            var seedValue = parse.GetValue(seed);
+            if (seedValue < 0) throw new ArgumentException($"--seed must be zero or more (got {seedValue}).");
+            var options = new TrainingOptions(parse.GetValue(steps), (ulong)seedValue, parse.GetValue(batch), parse.GetValue(learningRate), LoraRank: loraRank);
+            options.Validate();
+            var context = StudentCompute.CreateContext(Threads(parse.GetValue(threads)), parse.GetValue(gemm)!);
+            var wall = System.Diagnostics.Stopwatch.StartNew();
+
+            var initial = initPath is not null ? TinyVlmStudent.Load(initPath, context) : null;
+            Console.WriteLine($"Loading {dataDir} ...");
+            var examples = StudentExamples.Load(dataDir, initial?.Model.Config.ImageSize ?? FailureSynth.World.Rendering.SceneRasterizer.DefaultSize, context.Threads);
+            // A fresh student's question vocabulary comes from the training questions, sorted, so it is deterministic.
+            var student = initial ?? TinyVlmStudent.Create(context, TokenVocabulary.Build(examples.SelectMany(e => e.Steps.Select(s => s.Question).Prepend(e.Question))), options.Seed);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{examples.Count} samples, {student.Model.ParameterCount()} parameters, {context.Threads} thread(s), GEMM: {context.Gemm.Name}"));
+
+            var result = await RunWithProgress(options.Steps, progress =>
+                Task.Run(() => StudentTrainer.Train(student, examples, options, progress, cancellationToken), cancellationToken));
+
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (File.Exists(Path.Combine(dataDir, DatasetLayout.ManifestFile)))
+                metadata[Checkpoint.TrainingManifestHashKey] = DatasetManifest.Read(dataDir).DatasetSha256;
+            if (initPath is not null) metadata["init"] = Path.GetFileName(initPath);
+            student.Save(outPath, metadata);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Trained {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s ({result.SamplesPerSecond:F0} samples/s, {result.QuestionsPerSecond:F0} questions/s), final loss {result.FinalLoss:F4}; wall time {wall.Elapsed.TotalSeconds:F1} s."));
+            Console.WriteLine($"Wrote {outPath}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command CreateEval()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "Student checkpoint (from `student train`).", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Evaluation dataset folder.", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Report to write (JSON).", Required = true };
+        var mode = new Option<string>("--mode") { Description = "direct (whole question) or reasoning (step by step, composed).", DefaultValueFactory = _ => "direct" };
+        mode.AcceptOnlyFromAmong("direct", "reasoning");
+        var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
+        var gemm = GemmOption();
+        var command = new Command("eval", "Evaluate a student: overall accuracy, per skill, per family and answer confusions, as report.json.")
+        {
+            model, data, output, mode, threads, gemm,
+        };
+        command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
+        {
+            var modelPath = parse.GetValue(model)!.FullName;
+            var dataDir = parse.GetValue(data)!.FullName;
+            var outPath = parse.GetValue(output)!.FullName;
+            var answerMode = parse.GetValue(mode) == "reasoning" ? AnswerMode.Reasoning : AnswerMode.Direct;
+            var context = StudentCompute.CreateContext(Threads(parse.GetValue(threads)), parse.GetValue(gemm)!);
+            var student = TinyVlmStudent.Load(modelPath, context);
+            var examples = StudentExamples.Load(dataDir, student.Model.Config.ImageSize, context.Threads);
+            string? sha = File.Exists(Path.Combine(dataDir, DatasetLayout.ManifestFile)) ? DatasetManifest.Read(dataDir).DatasetSha256 : null;
+            var report = await Terminal.ProgressDisplay.RunAsync($"Evaluating {examples.Count} questions ({parse.GetValue(mode)})", examples.Count,
+                progress => Task.Run(() => StudentEvaluator.Evaluate(student, examples, answerMode, Path.GetFileName(modelPath), dataDir, sha, progress), cancellationToken));
+            var directory = Path.GetDirectoryName(outPath);
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            File.WriteAllText(outPath, report.ToJson() + "\n");
+            PrintSummary(report);
+            Console.WriteLine($"Wrote {outPath}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void PrintSummary(EvaluationReport report)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"Overall accuracy: {100 * report.OverallAccuracy:F1} % on {report.Samples} questions ({report.Mode})"));
+        if (report.StepAccuracy is { } steps) Console.WriteLine(string.Create(inv, $"Step accuracy: {100 * steps:F1} %"));
+        var families = new Table().AddColumns("family", "accuracy", "count");
+        foreach (var (family, accuracy) in report.PerFamily)
+            families.AddRow(family, (100 * accuracy.Accuracy).ToString("F1", inv) + " %", accuracy.Count.ToString(inv));
+        AnsiConsole.Write(families);
+        var weakest = report.PerSkill.Where(kv => kv.Value.Count >= 5).OrderBy(kv => kv.Value.Accuracy).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(8);
+        Console.WriteLine("Weakest skills: " + string.Join(", ", weakest.Select(kv => string.Create(inv, $"{kv.Key} {100 * kv.Value.Accuracy:F0} % ({kv.Value.Count})"))));
+    }
+
+    /// <summary>The matrix-product backend option shared by train and eval.</summary>
+    internal static Option<string> GemmOption()
+    {
+        var gemm = new Option<string>("--gemm") { Description = "Matrix-product backend: auto (engine kernel with AVX-512, else OpenBLAS), managed or openblas.", DefaultValueFactory = _ => "auto" };
+        gemm.AcceptOnlyFromAmong([.. StudentCompute.GemmChoices]);
+        return gemm;
+    }
+
+    private static int Threads(int requested)
+    {
+        if (requested < 0) throw new ArgumentException($"--threads must be 0 (every core) or more (got {requested}).");
+        return requested == 0 ? Environment.ProcessorCount : requested;
+    }
+
+    /// <summary>A progress bar whose label carries loss, samples/s and ETA; plain lines when output is redirected.</summary>
+    private static async Task<TrainingResult> RunWithProgress(int totalSteps, Func<IProgress<TrainingProgress>, Task<TrainingResult>> work)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        static string Label(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
+            $"step {p.Step}/{p.TotalSteps}  loss {p.Loss:F3}  {p.SamplesPerSecond:F0} samples/s  ETA {p.Remaining:mm\\:ss}");
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            return await AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask("Training", maxValue: totalSteps);
+                    var progress = new LockedProgress(p =>
+                    {
+                        task.Value = p.Step;
+                        task.Description = Label(p);
+                    });
+                    return await work(progress);
+                });
+        }
+
+        var lastLine = -1L;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        return await work(new LockedProgress(p =>
+        {
+            var slot = started.ElapsedMilliseconds / 5000;
+            if (slot == lastLine && p.Step < p.TotalSteps) return;
+            lastLine = slot;
+            Console.WriteLine(string.Create(inv, $"Training: {Label(p)}"));
+        }));
+    }
+
+    /// <summary>Reports synchronously on the training thread, so the last report is never lost.</summary>
+    private sealed class LockedProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        private readonly Lock gate = new();
+
+        public void Report(TrainingProgress value)
+        {
+            lock (gate) report(value);
+        }
+    }
+}
