@@ -28,7 +28,9 @@ public static class Profiles
         Comparisons: WeightTable<CountComparison>.Uniform(),
         ArithOperations: WeightTable<ArithOperation>.Uniform(),
         MinObjects: 1,
-        MaxObjects: Scene.MaxObjects,
+        // At most 6 objects (Scene allows 10): with 10, TinyVLM trained on 20k samples in the 5-minute budget
+        // plateaued at 41 % (direct) on the balanced test; with 6 it reaches 52 % direct, 63 % reasoning.
+        MaxObjects: 6,
         MinNoiseAmplitude: 0,
         MaxNoiseAmplitude: 0.06,
         YesProbability: 0.5);
