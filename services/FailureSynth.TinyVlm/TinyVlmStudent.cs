@@ -62,7 +62,15 @@ public sealed class TinyVlmStudent
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Student checkpoint '{path}' does not exist; train one with `failuresynth student train --out {path}`.", path);
-        var file = Safetensors.Read(path);
+        return FromFile(Safetensors.Read(path), context, path);
+    }
+
+    /// <summary>Loads a checkpoint from its bytes (see <see cref="Serialize"/>); <paramref name="source"/> names it in errors.</summary>
+    public static TinyVlmStudent FromBytes(ReadOnlySpan<byte> bytes, ComputeContext context, string source) =>
+        FromFile(Safetensors.Deserialize(bytes, source), context, source);
+
+    private static TinyVlmStudent FromFile(SafetensorsFile file, ComputeContext context, string path)
+    {
         if (!file.Metadata.TryGetValue(FormatKey, out var format) || format != FormatName)
             throw new InvalidDataException($"'{path}' is not a TinyVLM checkpoint (its metadata has no \"{FormatKey}\": \"{FormatName}\"); pass a file written by `failuresynth student train`.");
         var config = TinyVlmConfig.FromJson(Require(file.Metadata, Checkpoint.ArchitectureKey, path), path);

@@ -8,5 +8,7 @@ var root = new RootCommand("FailureSynth: a failure-driven data engine for visio
     DatasetCommands.Create(),
     BenchCommands.Create(),
     StudentCommands.Create(),
+    CampaignCommands.Create(),
+    ExperimentCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -20,13 +20,14 @@ public static class CliErrors
         catch (Exception e) when (IsUserError(e)) { return Report(e); }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("Cancelled.");
+            Console.Error.WriteLine("Cancelled. Finished stages are kept: rerun the same command to resume.");
             return 130;
         }
     }
 
     private static bool IsUserError(Exception e) => e is DatasetFormatException or ArgumentException or InvalidDataException
-        or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException;
+        or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
+        or FailureSynth.Loop.Campaigns.CampaignConfigException;
 
     private static int Report(Exception e)
     {

@@ -1,0 +1,174 @@
+using System.Globalization;
+using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Stages;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.World;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace FailureSynth.Loop.Campaigns;
+
+/// <summary>A generated split: profile, sample count and seed.</summary>
+public sealed class SplitConfig
+{
+    public string Profile { get; set; } = Profiles.BalancedName;
+    public int Count { get; set; }
+    public long Seed { get; set; }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Profile}/{Count}/seed {Seed}");
+}
+
+/// <summary>The student to start from: a checkpoint, or a base training recipe whose result is cached.</summary>
+public sealed class StudentConfig
+{
+    /// <summary>Checkpoint to start from; when null the base recipe below is trained (or taken from the cache).</summary>
+    public string? Checkpoint { get; set; }
+    public SplitConfig Base { get; set; } = new() { Profile = Profiles.BaseSkewedName, Count = 20_000, Seed = 1 };
+    public int BaseSteps { get; set; } = 1900;
+    public long BaseSeed { get; set; } = 1;
+    /// <summary>Folder of cached base checkpoints, keyed by the hash of the base recipe (relative to the config file's folder's parent when relative).</summary>
+    public string Cache { get; set; } = "out/cache";
+}
+
+/// <summary>Per-iteration budgets.</summary>
+public sealed class BudgetConfig
+{
+    public int Failures { get; set; } = 400;
+    public int Samples { get; set; } = 1000;
+    public int TrainSteps { get; set; } = 300;
+    public double LearningRate { get; set; } = 5e-4;
+    public double Replay { get; set; } = 3.0;
+}
+
+/// <summary>Locator choice and answer-switch parameters.</summary>
+public sealed class LocateConfig
+{
+    public string Method { get; set; } = "answer-switch";
+    public double Bias { get; set; } = 0.3;
+    public double Delta { get; set; } = 0.05;
+    public int Lambda { get; set; } = 1;
+}
+
+/// <summary>The embedded teacher's settings.</summary>
+public sealed class TeacherConfig
+{
+    public long Seed { get; set; } = 17;
+    public double Trust { get; set; } = 0.97;
+    public double ProposalNoise { get; set; } = 0.05;
+    public int PriorSamples { get; set; } = 30_000;
+
+    public EmbeddedTeacherOptions ToOptions() => new(Seed, Trust, ProposalNoise, PriorSamples);
+}
+
+/// <summary>Quality-filter settings.</summary>
+public sealed class FilterConfig
+{
+    public int JudgeThreshold { get; set; } = 3;
+    public int PerSkillCap { get; set; } = 2000;
+
+    public FilterOptions ToOptions(bool useJudge = true) => new(JudgeThreshold, PerSkillCap, useJudge);
+}
+
+/// <summary>Support pool for retrieval.</summary>
+public sealed class PoolConfig
+{
+    public string Profile { get; set; } = Profiles.BalancedName;
+    public int Count { get; set; } = 100_000;
+    public long Seed { get; set; } = 303;
+    public double K1 { get; set; } = 1.2;
+    public double B { get; set; } = 0.75;
+}
+
+/// <summary>A campaign file (YAML, snake_case keys). Unknown keys and bad values are errors that name the key.</summary>
+public sealed class CampaignConfig
+{
+    public string Name { get; set; } = "campaign";
+    public long Seed { get; set; } = 7;
+    public int Threads { get; set; }
+    public int Iterations { get; set; } = 2;
+    /// <summary>synthesise | retrieve</summary>
+    public string Prescription { get; set; } = "synthesise";
+    public bool Diagnose { get; set; } = true;
+    public StudentConfig Student { get; set; } = new();
+    public SplitConfig Validation { get; set; } = new() { Count = 1500, Seed = 101 };
+    public SplitConfig Test { get; set; } = new() { Count = 3000, Seed = 2 };
+    public BudgetConfig Budget { get; set; } = new();
+    public LocateConfig Locate { get; set; } = new();
+    public TeacherConfig Teacher { get; set; } = new();
+    public FilterConfig Filter { get; set; } = new();
+    public PoolConfig Pool { get; set; } = new();
+
+    public static readonly string[] Locators = ["answer-switch", "random", "prompt-per-step", "pseudo-rationale"];
+    public static readonly string[] PrescriptionKinds = ["synthesise", "retrieve"];
+
+    public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay);
+
+    /// <summary>Reads and validates a campaign file; errors name the file, the line and the key.</summary>
+    public static CampaignConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Campaign file '{path}' does not exist; see campaigns/demo.yaml for an example.", path);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static CampaignConfig Parse(string yaml, string source)
+    {
+        var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
+        CampaignConfig? config;
+        try
+        {
+            config = deserializer.Deserialize<CampaignConfig?>(yaml);
+        }
+        catch (YamlException e)
+        {
+            string message = (e.InnerException ?? e).Message;
+            throw new CampaignConfigException($"{source}: line {e.Start.Line}, column {e.Start.Column}: {Clean(message)}");
+        }
+        config ??= new CampaignConfig();
+        var problems = config.Problems();
+        if (problems.Count > 0) throw new CampaignConfigException($"{source}: " + string.Join("; ", problems));
+        return config;
+    }
+
+    /// <summary>Every invalid value, each naming its key.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var p = new List<string>();
+        if (string.IsNullOrWhiteSpace(Name) || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))) p.Add($"name '{Name}' must be letters, digits, '-', '_' or '.'");
+        if (Threads < 0) p.Add($"threads must be 0 (all cores) or more (got {Threads})");
+        if (Iterations is < 1 or > 20) p.Add($"iterations must be 1..20 (got {Iterations})");
+        if (!PrescriptionKinds.Contains(Prescription)) p.Add($"prescription '{Prescription}' must be one of {string.Join(", ", PrescriptionKinds)}");
+        Split("student.base", Student.Base, p);
+        Split("validation", Validation, p);
+        Split("test", Test, p);
+        if (Student.Checkpoint is null && Student.BaseSteps < 1) p.Add($"student.base_steps must be at least 1 (got {Student.BaseSteps})");
+        if (Budget.Failures < 1) p.Add($"budget.failures must be at least 1 (got {Budget.Failures})");
+        if (Budget.Samples < 1) p.Add($"budget.samples must be at least 1 (got {Budget.Samples})");
+        try { FineTune.Validate(); } catch (ArgumentException e) { p.Add("budget." + e.Message); }
+        if (!Locators.Contains(Locate.Method)) p.Add($"locate.method '{Locate.Method}' must be one of {string.Join(", ", Locators)}");
+        if (Locate.Bias is <= 0 or >= 1) p.Add($"locate.bias must be between 0 and 1 exclusive (got {Locate.Bias.ToString(CultureInfo.InvariantCulture)})");
+        if (Locate.Delta is < 0 or >= 1) p.Add($"locate.delta must be in [0, 1) (got {Locate.Delta.ToString(CultureInfo.InvariantCulture)})");
+        if (Locate.Lambda < 1) p.Add($"locate.lambda must be at least 1 (got {Locate.Lambda})");
+        try { Teacher.ToOptions().Validate(); } catch (ArgumentException e) { p.Add(e.Message.TrimEnd('.')); }
+        try { Filter.ToOptions().Validate(); } catch (ArgumentException e) { p.Add(e.Message.TrimEnd('.')); }
+        if (Prescription == "retrieve")
+        {
+            if (Pool.Count < 1) p.Add($"pool.count must be at least 1 (got {Pool.Count})");
+            if (!Profiles.Names.Contains(Pool.Profile)) p.Add($"pool.profile '{Pool.Profile}' is unknown (known: {string.Join(", ", Profiles.Names)})");
+            if (Pool.K1 < 0 || Pool.B is < 0 or > 1) p.Add("pool.k1 must be >= 0 and pool.b in [0, 1]");
+        }
+        return p;
+    }
+
+    private static void Split(string key, SplitConfig split, List<string> p)
+    {
+        if (split is null) { p.Add($"{key} is missing"); return; }
+        if (!Profiles.Names.Contains(split.Profile)) p.Add($"{key}.profile '{split.Profile}' is unknown (known: {string.Join(", ", Profiles.Names)})");
+        if (split.Count is < 1 or > 1_000_000) p.Add($"{key}.count must be 1..1000000 (got {split.Count})");
+    }
+
+    private static string Clean(string message) => message.Replace("Property '", "unknown key '", StringComparison.Ordinal).Replace(" not found on type 'FailureSynth.Loop.Campaigns.", " (in ", StringComparison.Ordinal).TrimEnd('.');
+}
+
+/// <summary>A campaign file that cannot be used; the message names the file and the key.</summary>
+public sealed class CampaignConfigException(string message) : Exception(message);

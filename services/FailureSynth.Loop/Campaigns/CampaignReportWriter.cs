@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using FailureSynth.Reporting;
+
+namespace FailureSynth.Loop.Campaigns;
+
+/// <summary>Writes report.json, report.md and the SVG charts of a campaign.</summary>
+public static class CampaignReportWriter
+{
+    /// <summary>Skills coloured in the accuracy chart: the weakest at the start.</summary>
+    public const int HighlightedSkills = 8;
+
+    /// <summary>Writes the report files into <paramref name="directory"/>; returns the path of report.md.</summary>
+    public static string Write(string directory, CampaignReport report)
+    {
+        CampaignJson.Write(Path.Combine(directory, "report.json"), report);
+        string charts = Path.Combine(directory, "charts");
+        Directory.CreateDirectory(charts);
+        File.WriteAllText(Path.Combine(charts, "accuracy-per-skill.svg"), AccuracyChart(report));
+        File.WriteAllText(Path.Combine(charts, "failures-per-skill.svg"), FailuresChart(report));
+        File.WriteAllText(Path.Combine(charts, "rejections.svg"), RejectionsChart(report));
+        string path = Path.Combine(directory, "report.md");
+        File.WriteAllText(path, Markdown(report));
+        return path;
+    }
+
+    public static string AccuracyChart(CampaignReport report)
+    {
+        var skills = report.BasePerSkill.Keys.Order(StringComparer.Ordinal).ToList();
+        var labels = new List<string> { "base" };
+        labels.AddRange(report.Iterations.Select(i => $"iter {i.Iteration}"));
+        var series = skills.Select(s => new LineSeries(s,
+            [report.BasePerSkill[s], .. report.Iterations.Select(i => i.PerSkillAfter.TryGetValue(s, out var a) ? a : (double?)null)])).ToList();
+        var weakest = report.BasePerSkill.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(HighlightedSkills).Select(kv => kv.Key).ToList();
+        return SvgChart.Lines(new LineChart($"{report.Name}: test accuracy per skill (trained model of each iteration)", labels, series)
+        {
+            YAxisLabel = "accuracy",
+            XAxisLabel = "iteration",
+            Highlighted = weakest,
+            YMin = 0,
+            YMax = 1,
+        });
+    }
+
+    public static string FailuresChart(CampaignReport report)
+    {
+        var skills = report.Iterations.SelectMany(i => i.FailuresPerSkill.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var rows = skills
+            .Select(s => new BarRow(s, [.. report.Iterations.Select(i => (double)i.FailuresPerSkill.GetValueOrDefault(s))]))
+            .OrderByDescending(r => r.Values.Sum()).ThenBy(r => r.Label, StringComparer.Ordinal).ToList();
+        return SvgChart.Bars(new BarChart($"{report.Name}: validation failures per skill (most specific skill of the sample)", rows)
+        {
+            SeriesNames = [.. report.Iterations.Select(i => $"iter {i.Iteration}")],
+            ValueAxisLabel = "failures",
+            Decimals = 0,
+        });
+    }
+
+    public static string RejectionsChart(CampaignReport report)
+    {
+        var reasons = report.Iterations.SelectMany(i => i.Rejections.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var rows = reasons.Select(r => new BarRow(r, [.. report.Iterations.Select(i => (double)i.Rejections.GetValueOrDefault(r))])).ToList();
+        return SvgChart.Bars(new BarChart($"{report.Name}: proposals rejected by the quality filter, by reason", rows)
+        {
+            SeriesNames = [.. report.Iterations.Select(i => $"iter {i.Iteration}")],
+            ValueAxisLabel = "proposals",
+            Decimals = 0,
+        });
+    }
+
+    public static string Markdown(CampaignReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.AppendLine(inv, $"# Campaign `{r.Name}` (seed {r.Seed})");
+        md.AppendLine();
+        md.AppendLine(inv, $"Base student: {r.Base.Source} ({r.Base.Path}{(r.Base.TrainSeconds > 0 ? string.Create(inv, $", trained in {r.Base.TrainSeconds:0.0} s") : "")}). ");
+        md.AppendLine(inv, $"Test accuracy: **{Pct(r.BaseTestAccuracy)} -> {Pct(r.FinalTestAccuracy)}** ({Signed(r.FinalTestAccuracy - r.BaseTestAccuracy)} points) over {r.Iterations.Count} iteration(s), prescription `{r.Config.Prescription}`, locator `{r.Config.Locate.Method}`.");
+        md.AppendLine();
+        md.AppendLine(inv, $"Dataset: {r.DatasetSamples} samples in `dataset/` (manifest SHA-256 `{r.DatasetManifestSha256}`).");
+        md.AppendLine();
+        md.AppendLine("## Iterations");
+        md.AppendLine();
+        md.AppendLine(MarkdownTable.Render(
+            ["iter", "val acc", "failures", "analysed", "proposed", "accepted", "train s", "test before", "test after", "promoted", "largest drop"],
+            r.Iterations.Select(i => (IReadOnlyList<string>)[
+                i.Iteration.ToString(inv), Pct(i.ValidationAccuracy), i.Failures.ToString(inv), i.FailuresAnalysed.ToString(inv),
+                i.Proposed.ToString(inv), i.Accepted.ToString(inv), i.TrainSeconds.ToString("0.0", inv), Pct(i.TestBefore), Pct(i.TestAfter),
+                i.Promoted ? "yes" : "no", i.LargestDropSkill is null ? "none" : $"{i.LargestDropSkill} ({Signed(-i.LargestDrop)})"]),
+            [ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric,
+             ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Left, ColumnAlignment.Left]));
+        md.AppendLine();
+        md.AppendLine("Charts: `charts/accuracy-per-skill.svg`, `charts/failures-per-skill.svg`, `charts/rejections.svg`.");
+        md.AppendLine();
+        foreach (var i in r.Iterations)
+        {
+            md.AppendLine(inv, $"### Iteration {i.Iteration}");
+            md.AppendLine();
+            md.AppendLine(inv, $"Located steps: {string.Join(", ", i.LocatedSteps.Select(kv => $"step {kv.Key}: {kv.Value}"))} ({i.LocateFallbacks} without a clear switch). ");
+            md.AppendLine(inv, $"Most diagnosed skills: {string.Join(", ", i.DiagnosedSkills.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(8).Select(kv => $"`{kv.Key}` {kv.Value}"))}. ");
+            md.AppendLine(inv, $"Rejections: {(i.Rejections.Count == 0 ? "none" : string.Join(", ", i.Rejections.Select(kv => $"{kv.Key} {kv.Value}")))}.");
+            md.AppendLine();
+        }
+        md.AppendLine("## Per-skill test accuracy");
+        md.AppendLine();
+        var headers = new List<string> { "skill", "base" };
+        headers.AddRange(r.Iterations.Select(i => $"iter {i.Iteration}"));
+        md.AppendLine(MarkdownTable.Render(headers,
+            r.BasePerSkill.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (IReadOnlyList<string>)
+                [kv.Key, Pct(kv.Value), .. r.Iterations.Select(i => i.PerSkillAfter.TryGetValue(kv.Key, out var a) ? Pct(a) : "-")]),
+            [ColumnAlignment.Left, .. Enumerable.Repeat(ColumnAlignment.Numeric, headers.Count - 1)]));
+        return md.ToString();
+    }
+
+    private static string Pct(double x) => (100 * x).ToString("0.0", CultureInfo.InvariantCulture) + " %";
+
+    private static string Signed(double x) => (100 * x).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using System.Globalization;
+using FailureSynth.Loop.Common;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Locate;
+using FailureSynth.Loop.Stages;
+using FailureSynth.Loop.Student;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.Tensors;
+using FailureSynth.TinyVlm;
+using FailureSynth.TinyVlm.Evaluation;
+using FailureSynth.TinyVlm.Training;
+using FailureSynth.TinyVlm.Vocabulary;
+using FailureSynth.World;
+using FailureSynth.World.Rendering;
+
+namespace FailureSynth.Loop.Campaigns;
+
+/// <summary>What a finished campaign produced.</summary>
+public sealed record CampaignResult(string OutputDirectory, string DatasetDirectory, string ReportPath, CampaignReport Report);
+
+/// <summary>
+/// Runs a campaign in-process: base student (trained or taken from the cache), then for each iteration
+/// evaluate -> locate -> diagnose -> prescribe (synthesise or retrieve, through the filter) -> train -> measure.
+/// Every stage writes its result to <c>OUT/iter-K/STAGE.json</c> before the next starts; a rerun with the same
+/// output folder loads finished stages instead of redoing them, so an interrupted campaign resumes where it
+/// stopped. The same config (seed included) gives the same dataset manifest and accuracies.
+/// </summary>
+public sealed class CampaignRunner(CampaignConfig config, string outputDirectory, string? configDirectory = null)
+{
+    private readonly string _out = Path.GetFullPath(outputDirectory);
+    private readonly string _baseDirectory = configDirectory ?? Directory.GetCurrentDirectory();
+
+    /// <summary>Lines about decisions worth telling the user (cache hits, resumed stages).</summary>
+    public event Action<string>? Note;
+
+    public async Task<CampaignResult> RunAsync(IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
+    {
+        int threads = config.Threads == 0 ? Environment.ProcessorCount : config.Threads;
+        var context = StudentCompute.CreateContext(threads);
+        Directory.CreateDirectory(_out);
+        GuardConfig();
+
+        var teacher = new EmbeddedTeacher(config.Teacher.ToOptions());
+        var baseSamples = Generate(config.Student.Base);
+        var (checkpoint, baseInfo) = await BaseCheckpointAsync(context, baseSamples, progress, cancellationToken).ConfigureAwait(false);
+        var validation = Generate(config.Validation);
+        var test = StudentTraining.Examples(Generate(config.Test));
+        var imageSize = TinyVlmStudent.FromBytes(checkpoint, context, "base").Model.Config.ImageSize;
+
+        var iterations = new List<IterationReport>();
+        var duplicates = new InMemoryDuplicateRegistry();
+        var allAccepted = new List<(int Iteration, StoredSample Sample)>();
+        var allLocated = new Dictionary<string, LocatedStep>(StringComparer.Ordinal);
+        EvaluationReport? baseReport = null;
+        SupportPool? pool = null;
+        for (int k = 1; k <= config.Iterations; k++)
+        {
+            string dir = Path.Combine(_out, $"iter-{k}");
+            var student = TinyVlmStudent.FromBytes(checkpoint, context, $"iteration {k} student");
+            string version = StudentTraining.Version(checkpoint);
+
+            var evaluated = await StageAsync(dir, k, CampaignStages.Evaluate, progress, async report =>
+            {
+                var (failures, correct) = await FailureCollector.CollectAsync(new EmbeddedStudent(student, version), validation, $"{config.Name}/{config.Seed}/{k}", imageSize,
+                    new SyncProgress<int>(n => report(n, validation.Count)), cancellationToken).ConfigureAwait(false);
+                return new EvaluateOutput(version, validation.Count, correct, [.. failures.Select(f => f.Failure)]);
+            }).ConfigureAwait(false);
+
+            var analysed = Analysed(evaluated.Failures, k);
+            var locator = CreateLocator(teacher);
+            var located = await StageAsync(dir, k, CampaignStages.Locate, progress, async report =>
+            {
+                var list = new List<LocatedFailure>();
+                foreach (var f in analysed)
+                {
+                    list.Add(new LocatedFailure(f.Id, await locator.LocateAsync(f, cancellationToken).ConfigureAwait(false)));
+                    report(list.Count, analysed.Count);
+                }
+                return new LocateOutput(locator.Name, list);
+            }).ConfigureAwait(false);
+
+            var steps = located.Located.ToDictionary(l => l.FailureId, l => l.Step, StringComparer.Ordinal);
+            foreach (var (id, step) in steps) allLocated[id] = step;
+            var diagnosed = await StageAsync(dir, k, CampaignStages.Diagnose, progress, async report =>
+            {
+                var list = new List<DiagnosedRecord>();
+                foreach (var f in analysed)
+                {
+                    list.Add(new DiagnosedRecord(f.Id, await teacher.DiagnoseSkillAsync(f, steps[f.Id], cancellationToken).ConfigureAwait(false)));
+                    report(list.Count, analysed.Count);
+                }
+                return new DiagnoseOutput(list);
+            }).ConfigureAwait(false);
+
+            var diagnoses = diagnosed.Diagnoses.ToDictionary(d => d.FailureId, d => d.Diagnosis, StringComparer.Ordinal);
+            var work = analysed.Select(f => new DiagnosedFailure(f, steps[f.Id], diagnoses[f.Id])).ToList();
+            if (config.Prescription == "retrieve" && pool is null && !File.Exists(Path.Combine(dir, CampaignStages.Prescribe + ".json")))
+                pool = await BuildPoolAsync(teacher, k, progress, cancellationToken).ConfigureAwait(false);
+            var prescribed = await StageAsync(dir, k, CampaignStages.Prescribe, progress, async report =>
+                await PrescribeAsync(teacher, work, k, pool, duplicates, report, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            // Replays of later iterations must see this iteration's accepted samples as duplicates too.
+            foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
+            allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
+
+            var trained = await StageAsync(dir, k, CampaignStages.Train, progress, report =>
+            {
+                var watch = Stopwatch.StartNew();
+                var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize)).ToList();
+                var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, config.FineTune, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
+                    new SyncProgress<TrainingProgress>(p => report(p.Step, p.TotalSteps)), cancellationToken);
+                string path = Path.Combine(dir, "student.safetensors");
+                byte[] bytes = tuned.Serialize(new Dictionary<string, string> { ["campaign"] = config.Name, ["iteration"] = k.ToString(CultureInfo.InvariantCulture) });
+                AtomicWrite(path, bytes);
+                return Task.FromResult(new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), config.Budget.TrainSteps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1)));
+            }).ConfigureAwait(false);
+
+            var measured = await StageAsync(dir, k, CampaignStages.Measure, progress, report =>
+            {
+                baseReport ??= LoadOrEvaluate(Path.Combine(_out, "base-eval.json"), student, test, report);
+                var before = k == 1 ? baseReport : LoadOrEvaluate(Path.Combine(_out, $"iter-{k - 1}", "eval.json"), student, test, report);
+                var tuned = TinyVlmStudent.FromBytes(File.ReadAllBytes(Path.Combine(_out, trained.Checkpoint)), context, trained.Checkpoint);
+                var after = LoadOrEvaluate(Path.Combine(dir, "eval.json"), tuned, test, report);
+                var m = StudentTraining.Compare(before, after);
+                string promoted = m.Promoted ? trained.Checkpoint : k == 1 ? "base.safetensors" : Read<MeasureOutput>(Path.Combine(_out, $"iter-{k - 1}", "measure.json")).PromotedCheckpoint;
+                string promotedVersion = m.Promoted ? trained.ModelVersion : version;
+                return Task.FromResult(new MeasureOutput(m, promotedVersion, promoted));
+            }).ConfigureAwait(false);
+            checkpoint = File.ReadAllBytes(Path.Combine(_out, measured.PromotedCheckpoint));
+            iterations.Add(IterationReport.From(k, evaluated, located, diagnosed, prescribed, trained, measured, analysed));
+        }
+
+        // When every measure stage was resumed the base evaluation was never loaded.
+        baseReport ??= Read<EvaluationReport>(Path.Combine(_out, "base-eval.json"));
+        string datasetDirectory = Path.Combine(_out, "dataset");
+        progress?.Report(new CampaignProgress(config.Iterations, "dataset", 0, allAccepted.Count));
+        var manifest = CampaignDataset.Write(datasetDirectory, config.Name, teacher.Name, allAccepted, allLocated, imageSize);
+        var report = CampaignReport.Build(config, baseInfo, baseReport!, iterations, manifest);
+        string reportPath = CampaignReportWriter.Write(_out, report);
+        return new CampaignResult(_out, datasetDirectory, reportPath, report);
+    }
+
+    private IStepLocator CreateLocator(ITeacher teacher) => config.Locate.Method switch
+    {
+        "answer-switch" => new AnswerSwitchLocator(teacher, config.Locate.Bias, config.Locate.Delta, config.Locate.Lambda),
+        "random" => new RandomStepLocator(config.Seed),
+        "prompt-per-step" => new PromptPerStepLocator(teacher, config.Locate.Bias),
+        "pseudo-rationale" => new PseudoRationaleLocator(teacher),
+        _ => throw new CampaignConfigException($"locate.method '{config.Locate.Method}' is unknown."),
+    };
+
+    // At most budget.failures failures are analysed: a deterministic draw when there are more.
+    private List<Failure> Analysed(IReadOnlyList<Failure> failures, int iteration)
+    {
+        var ordered = failures.OrderBy(f => StableHash.Hex(config.Seed.ToString(CultureInfo.InvariantCulture), iteration.ToString(CultureInfo.InvariantCulture), f.Id), StringComparer.Ordinal)
+            .Take(config.Budget.Failures).ToList();
+        return [.. ordered.OrderBy(f => f.Id, StringComparer.Ordinal)];
+    }
+
+    private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, List<DiagnosedFailure> work, int k, SupportPool? pool, IDuplicateRegistry duplicates,
+        Action<long, long> report, CancellationToken cancellationToken)
+    {
+        var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose);
+        long seed = StableHash.Seed("prescribe", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
+        PrescriptionResult result;
+        if (config.Prescription == "retrieve")
+        {
+            var hits = pool!.Retrieve(demands);
+            result = await RealSamples.AdmitAsync([.. hits.Select(h => (h.Sample, h.Demand))], "retrieved",
+                new QualityFilter(teacher, config.Filter.ToOptions(useJudge: false)), duplicates, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var synthesizer = new Synthesizer(teacher, new QualityFilter(teacher, config.Filter.ToOptions()));
+            result = await synthesizer.PrescribeAsync(demands, seed, duplicates, new SyncProgress<int>(n => report(n, config.Budget.Samples)), cancellationToken).ConfigureAwait(false);
+        }
+        report(result.Samples.Count, config.Budget.Samples);
+        var stored = result.Samples
+            .Select(s => new StoredSample(s.Sample.Proposal, s.Sample.Verdict, s.Source, s.Demand.Query, s.Demand.SkillKey, s.FailureIds))
+            .OrderBy(s => s.Proposal.Id, StringComparer.Ordinal).ToList();
+        return new PrescribeOutput(config.Prescription, result.Proposed, demands, stored, [.. result.Verdicts.OrderBy(v => v.ProposalId, StringComparer.Ordinal)]);
+    }
+
+    private async Task<SupportPool> BuildPoolAsync(ITeacher teacher, int k, IProgress<CampaignProgress>? progress, CancellationToken cancellationToken) =>
+        await SupportPool.BuildAsync(teacher, config.Pool.Profile, config.Pool.Count, config.Pool.Seed, config.Pool.K1, config.Pool.B,
+            new SyncProgress<int>(n => progress?.Report(new CampaignProgress(k, "pool", n, config.Pool.Count))), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The training example of a stored sample: its scene re-rendered, its verified program's exact rationale.</summary>
+    public static StudentExample ToExample(StoredSample s, int imageSize)
+    {
+        var p = s.Proposal;
+        var steps = World.Questions.Reasoning.Decompose(p.Program!, p.Scene!);
+        return new StudentExample(p.Id, SceneRasterizer.Render(p.Scene!, imageSize), p.Question, s.Verdict.VerifiedAnswer ?? p.Answer,
+            World.Questions.QuestionKeys.Of(p.Program!.Family), World.Skills.ProgramSkills.For(p.Program!, p.Scene!),
+            [.. steps.Select(x => new ExampleStep(x.Question, x.Answer))], p.Program);
+    }
+
+    internal async Task<(byte[] Checkpoint, BaseInfo Info)> BaseCheckpointAsync(ComputeContext context, IReadOnlyList<WorldSample> baseSamples,
+        IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
+    {
+        string basePath = Path.Combine(_out, "base.safetensors");
+        if (File.Exists(basePath))
+        {
+            Note?.Invoke($"Resuming: base student {basePath} already in the output folder.");
+            return (File.ReadAllBytes(basePath), Read<BaseInfo>(Path.Combine(_out, "base.json")));
+        }
+        byte[] bytes;
+        BaseInfo info;
+        if (config.Student.Checkpoint is { } given)
+        {
+            string path = Path.IsPathRooted(given) ? given : Path.Combine(_baseDirectory, given);
+            if (!File.Exists(path)) throw new CampaignConfigException($"student.checkpoint '{given}' does not exist (looked at {path}).");
+            bytes = File.ReadAllBytes(path);
+            _ = TinyVlmStudent.FromBytes(bytes, context, path);
+            info = new BaseInfo("checkpoint", path, false, 0);
+        }
+        else
+        {
+            var b = config.Student;
+            string recipe = StableHash.Hex("base", b.Base.Profile, b.Base.Count.ToString(CultureInfo.InvariantCulture), b.Base.Seed.ToString(CultureInfo.InvariantCulture),
+                b.BaseSteps.ToString(CultureInfo.InvariantCulture), b.BaseSeed.ToString(CultureInfo.InvariantCulture), context.Threads.ToString(CultureInfo.InvariantCulture))[..16];
+            string cacheDir = Path.IsPathRooted(b.Cache) ? b.Cache : Path.Combine(_baseDirectory, b.Cache);
+            string cached = Path.Combine(cacheDir, $"base-{recipe}.safetensors");
+            if (File.Exists(cached))
+            {
+                bytes = File.ReadAllBytes(cached);
+                Note?.Invoke($"Base student taken from the cache: {cached} (recipe {b.Base}, {b.BaseSteps} steps).");
+                info = new BaseInfo("cache", cached, true, 0);
+            }
+            else
+            {
+                Note?.Invoke($"Training the base student ({b.Base}, {b.BaseSteps} steps); it is cached in {cacheDir} for later runs.");
+                var watch = Stopwatch.StartNew();
+                var examples = StudentTraining.Examples(baseSamples);
+                var student = TinyVlmStudent.Create(context, TokenVocabulary.Build(examples.SelectMany(e => e.Steps.Select(s => s.Question).Prepend(e.Question))), (ulong)b.BaseSeed);
+                await Task.Run(() => StudentTrainer.Train(student, examples, new TrainingOptions(b.BaseSteps, (ulong)b.BaseSeed),
+                    new SyncProgress<TrainingProgress>(p => progress?.Report(new CampaignProgress(0, "base", p.Step, p.TotalSteps))), cancellationToken), cancellationToken).ConfigureAwait(false);
+                bytes = student.Serialize();
+                Directory.CreateDirectory(cacheDir);
+                AtomicWrite(cached, bytes);
+                info = new BaseInfo("trained", cached, false, Math.Round(watch.Elapsed.TotalSeconds, 1));
+            }
+        }
+        AtomicWrite(basePath, bytes);
+        CampaignJson.Write(Path.Combine(_out, "base.json"), info);
+        return (bytes, info);
+    }
+
+    private static EvaluationReport LoadOrEvaluate(string path, TinyVlmStudent student, IReadOnlyList<StudentExample> test, Action<long, long> report)
+    {
+        if (File.Exists(path)) return Read<EvaluationReport>(path);
+        var result = StudentTraining.Evaluate(student, test, Path.GetFileNameWithoutExtension(path), new SyncProgress<int>(n => report(n, test.Count)));
+        // The per-answer list is large and not needed to resume: keep the aggregates.
+        var slim = result with { Answers = [] };
+        CampaignJson.Write(path, slim);
+        return slim;
+    }
+
+    private async Task<T> StageAsync<T>(string dir, int iteration, string stage, IProgress<CampaignProgress>? progress, Func<Action<long, long>, Task<T>> run)
+    {
+        string path = Path.Combine(dir, stage + ".json");
+        if (File.Exists(path))
+        {
+            Note?.Invoke($"Iteration {iteration}: {stage} already done ({Path.GetRelativePath(_out, path)}), not redone.");
+            progress?.Report(new CampaignProgress(iteration, stage, 1, 1, "resumed"));
+            return Read<T>(path);
+        }
+        progress?.Report(new CampaignProgress(iteration, stage, 0, 1));
+        T result = await run((done, total) => progress?.Report(new CampaignProgress(iteration, stage, done, total))).ConfigureAwait(false);
+        CampaignJson.Write(path, result);
+        progress?.Report(new CampaignProgress(iteration, stage, 1, 1, "done"));
+        return result;
+    }
+
+    // A rerun into the same folder must use the same config, or resumed stages would mix two campaigns.
+    private void GuardConfig()
+    {
+        string path = Path.Combine(_out, "config.json");
+        string current = System.Text.Json.JsonSerializer.Serialize(config, CampaignJson.Options);
+        if (File.Exists(path))
+        {
+            if (File.ReadAllText(path).TrimEnd() != current.TrimEnd())
+                throw new CampaignConfigException($"{_out} holds a campaign run with a different config ({path}); use another --out folder, or delete it to start over.");
+            return;
+        }
+        Directory.CreateDirectory(_out);
+        File.WriteAllText(path, current + "\n");
+    }
+
+    internal static IReadOnlyList<WorldSample> Generate(SplitConfig split)
+    {
+        var generator = new WorldGenerator(Profiles.Get(split.Profile));
+        var samples = new WorldSample[split.Count];
+        Parallel.For(0, split.Count, i => samples[i] = generator.Generate(split.Seed, i));
+        return samples;
+    }
+
+    private static T Read<T>(string path) => CampaignJson.Read<T>(path);
+
+    private static void AtomicWrite(string path, byte[] bytes)
+    {
+        string temporary = path + ".tmp";
+        File.WriteAllBytes(temporary, bytes);
+        File.Move(temporary, path, overwrite: true);
+    }
+}
+
+/// <summary>Where the campaign's base student came from.</summary>
+/// <param name="Source">"trained", "cache" or "checkpoint".</param>
+public sealed record BaseInfo(string Source, string Path, bool Cached, double TrainSeconds);

@@ -1,0 +1,42 @@
+using System.Text.Json.Serialization;
+using FailureSynth.Imaging;
+using FailureSynth.World.Questions;
+
+namespace FailureSynth.Loop.Contracts;
+
+/// <summary>How the student is asked: the whole question at once, or step by step with a rationale.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<StudentMode>))]
+public enum StudentMode { Direct, Reasoning }
+
+/// <summary>
+/// One question for the student. <see cref="Image"/> carries the pixels in-process; a remote student reads
+/// <see cref="ImagePath"/> (a PNG under the data root) instead. <see cref="Program"/> is ShapesWorld's program,
+/// which the embedded student needs to phrase later reasoning steps; a remote student ignores it.
+/// </summary>
+public sealed record StudentQuery(
+    string SampleId,
+    string Question,
+    QuestionProgram? Program,
+    [property: JsonIgnore] RgbImage? Image,
+    string? ImagePath = null);
+
+/// <summary>One step of the student's rationale: the step question, its answer and the probability the student gave it.</summary>
+public sealed record StepAnswer(int Index, string Question, string Answer, double Probability);
+
+/// <summary>The student's reply: final answer, its probability, rationale (reasoning mode) and log-probabilities of candidate answers.</summary>
+public sealed record StudentReply(
+    string SampleId,
+    string Answer,
+    double Probability,
+    IReadOnlyList<StepAnswer> Steps,
+    IReadOnlyDictionary<string, double> CandidateLogProbabilities);
+
+/// <summary>The model being improved. Embedded: TinyVLM; a later backend: an OpenAI-compatible vision endpoint.</summary>
+public interface IStudent
+{
+    /// <summary>Identifies the weights answering (a checkpoint hash): prediction caches are keyed by it.</summary>
+    string ModelVersion { get; }
+
+    /// <summary>Answers every query, in order.</summary>
+    Task<IReadOnlyList<StudentReply>> AnswerAsync(IReadOnlyList<StudentQuery> queries, StudentMode mode, CancellationToken cancellationToken);
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using FailureSynth.Loop.Campaigns;
+using FailureSynth.Loop.Common;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Locate;
+using FailureSynth.Loop.Stages;
+using FailureSynth.Loop.Student;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.Tensors;
+using FailureSynth.TinyVlm;
+using FailureSynth.TinyVlm.Evaluation;
+using FailureSynth.TinyVlm.Training;
+using FailureSynth.World;
+using FailureSynth.World.Skills;
+
+namespace FailureSynth.Loop.Experiments;
+
+/// <summary>The result of one fine-tuning arm on one seed: overall and per-skill test accuracy.</summary>
+public sealed record ArmRun(string Arm, int N, int Seed, double Accuracy, IReadOnlyDictionary<string, double> PerSkill, int TrainingSamples, double Seconds);
+
+/// <summary>
+/// What every experiment shares: the campaign config (base recipe, test split, teacher, budgets), the base
+/// student, its training data for replay, the rendered test split and the base evaluation. Each arm run is
+/// stored under OUT/runs/ so an interrupted experiment resumes without redoing finished runs.
+/// </summary>
+public sealed class Lab
+{
+    private Lab(CampaignConfig config, string output, ComputeContext context, byte[] checkpoint, BaseInfo baseInfo,
+        IReadOnlyList<WorldSample> original, IReadOnlyList<StudentExample> test, EmbeddedTeacher teacher, EvaluationReport baseReport)
+    {
+        Config = config;
+        Output = output;
+        Context = context;
+        BaseCheckpoint = checkpoint;
+        BaseInfo = baseInfo;
+        Original = original;
+        Test = test;
+        Teacher = teacher;
+        BaseReport = baseReport;
+    }
+
+    public CampaignConfig Config { get; }
+    public string Output { get; }
+    public ComputeContext Context { get; }
+    public byte[] BaseCheckpoint { get; }
+    public BaseInfo BaseInfo { get; }
+    public IReadOnlyList<WorldSample> Original { get; }
+    public IReadOnlyList<StudentExample> Test { get; }
+    public EmbeddedTeacher Teacher { get; }
+    public EvaluationReport BaseReport { get; }
+    public IProgress<CampaignProgress>? Progress { get; private set; }
+
+    /// <summary>Folder of cached arm runs (under the campaign cache folder).</summary>
+    public string RunCache { get; private set; } = "";
+    public event Action<string>? Note;
+
+    public int ImageSize => TinyVlmStudent.FromBytes(BaseCheckpoint, Context, "base").Model.Config.ImageSize;
+
+    public static async Task<Lab> OpenAsync(CampaignConfig config, string output, string configDirectory, IProgress<CampaignProgress>? progress, Action<string>? note, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(output);
+        int threads = config.Threads == 0 ? Environment.ProcessorCount : config.Threads;
+        var context = TinyVlm.StudentCompute.CreateContext(threads);
+        var runner = new CampaignRunner(config, output, configDirectory);
+        if (note is not null) runner.Note += note;
+        var original = CampaignRunner.Generate(config.Student.Base);
+        var (checkpoint, info) = await runner.BaseCheckpointAsync(context, original, progress, cancellationToken).ConfigureAwait(false);
+        var test = StudentTraining.Examples(CampaignRunner.Generate(config.Test));
+        string basePath = Path.Combine(output, "base-eval.json");
+        EvaluationReport baseReport;
+        if (File.Exists(basePath)) baseReport = CampaignJson.Read<EvaluationReport>(basePath);
+        else
+        {
+            var student = TinyVlmStudent.FromBytes(checkpoint, context, "base");
+            baseReport = StudentTraining.Evaluate(student, test, "base", new SyncProgress<int>(n => progress?.Report(new CampaignProgress(0, "base evaluation", n, test.Count)))) with { Answers = [] };
+            CampaignJson.Write(basePath, baseReport);
+        }
+        var lab = new Lab(config, output, context, checkpoint, info, original, test, new EmbeddedTeacher(config.Teacher.ToOptions()), baseReport) { Progress = progress, RunCache = Path.Combine(Path.IsPathRooted(config.Student.Cache) ? config.Student.Cache : Path.Combine(configDirectory, config.Student.Cache), "runs") };
+        if (note is not null) lab.Note += note;
+        return lab;
+    }
+
+    /// <summary>Validation split of a seed: the campaign's validation profile and size, a seed-specific stream.</summary>
+    public IReadOnlyList<WorldSample> Validation(int seed) =>
+        CampaignRunner.Generate(new SplitConfig { Profile = Config.Validation.Profile, Count = Config.Validation.Count, Seed = Config.Validation.Seed + 1000L * seed });
+
+    /// <summary>Collects the base student's failures on the seed's validation split.</summary>
+    public async Task<IReadOnlyList<CollectedFailure>> FailuresAsync(int seed, CancellationToken cancellationToken)
+    {
+        var student = TinyVlmStudent.FromBytes(BaseCheckpoint, Context, "base");
+        var (failures, _) = await FailureCollector.CollectAsync(new EmbeddedStudent(student, StudentTraining.Version(BaseCheckpoint)), Validation(seed),
+            $"lab/{seed}", ImageSize, null, cancellationToken).ConfigureAwait(false);
+        return failures;
+    }
+
+    public IStepLocator Locator(string method, int seed) => method switch
+    {
+        "answer-switch" => new AnswerSwitchLocator(Teacher, Config.Locate.Bias, Config.Locate.Delta, Config.Locate.Lambda),
+        "random" => new RandomStepLocator(seed),
+        "prompt-per-step" => new PromptPerStepLocator(Teacher, Config.Locate.Bias),
+        "pseudo-rationale" => new PseudoRationaleLocator(Teacher),
+        _ => throw new ArgumentException($"unknown locator '{method}'"),
+    };
+
+    /// <summary>Locates and diagnoses (at most budget.failures of) the failures.</summary>
+    public async Task<IReadOnlyList<DiagnosedFailure>> DiagnoseAsync(IReadOnlyList<CollectedFailure> failures, IStepLocator locator, int seed, CancellationToken cancellationToken)
+    {
+        var chosen = failures.Select(f => f.Failure)
+            .OrderBy(f => StableHash.Hex("lab-analysed", seed.ToString(CultureInfo.InvariantCulture), f.Id), StringComparer.Ordinal)
+            .Take(Config.Budget.Failures).OrderBy(f => f.Id, StringComparer.Ordinal).ToList();
+        var result = new List<DiagnosedFailure>(chosen.Count);
+        foreach (var f in chosen)
+        {
+            var step = await locator.LocateAsync(f, cancellationToken).ConfigureAwait(false);
+            result.Add(new DiagnosedFailure(f, step, await Teacher.DiagnoseSkillAsync(f, step, cancellationToken).ConfigureAwait(false)));
+        }
+        return result;
+    }
+
+    /// <summary>Synthesises and filters samples for the demands.</summary>
+    public async Task<IReadOnlyList<StudentExample>> SynthesiseAsync(IReadOnlyList<SkillDemand> demands, long seed, CancellationToken cancellationToken)
+    {
+        var synthesizer = new Synthesizer(Teacher, new QualityFilter(Teacher, Config.Filter.ToOptions()));
+        var result = await synthesizer.PrescribeAsync(demands, seed, new InMemoryDuplicateRegistry(), null, cancellationToken).ConfigureAwait(false);
+        return [.. result.Samples.Select(StudentTraining.Example)];
+    }
+
+    /// <summary>The random-synthetic baseline's demands: the budget spread uniformly over every skill of the taxonomy.</summary>
+    public static IReadOnlyList<SkillDemand> UniformDemands(int n)
+    {
+        var skills = SkillTaxonomy.All;
+        return [.. skills.Select((s, i) => new SkillDemand(TeacherSkills.SkillText(s.Key), s.Key, n / skills.Count + (i < n % skills.Count ? 1 : 0), []))
+            .Where(d => d.Count > 0)];
+    }
+
+    /// <summary>Fresh samples of the base training distribution (seed 000's "equal amount of real data").</summary>
+    public IReadOnlyList<StudentExample> Natural(int n, int seed) =>
+        StudentTraining.Examples(CampaignRunner.Generate(new SplitConfig { Profile = Config.Student.Base.Profile, Count = n, Seed = 900_000 + seed }));
+
+    /// <summary>Fine-tunes the base on <paramref name="data"/> (plus replay) and evaluates it; cached under runs/.</summary>
+    public async Task<ArmRun> RunArmAsync(string experiment, string arm, int n, int seed, int steps, Func<Task<IReadOnlyList<StudentExample>>> data, CancellationToken cancellationToken)
+    {
+        // Runs are cached by their full recipe (config + arm + n + seed + steps), so experiments sharing an arm reuse it.
+        string recipe = StableHash.Hex(System.Text.Json.JsonSerializer.Serialize(Config, CampaignJson.Options), experiment, arm,
+            n.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture))[..16];
+        string path = Path.Combine(RunCache, $"{arm}-n{n}-s{seed}-{recipe}.json");
+        if (File.Exists(path))
+        {
+            Note?.Invoke($"{arm} N={n} seed {seed}: taken from the run cache ({path}).");
+            return CampaignJson.Read<ArmRun>(path);
+        }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        string label = $"{experiment}: {arm} N={n} seed {seed}";
+        Progress?.Report(new CampaignProgress(0, label, 0, steps, "preparing data"));
+        var examples = await data().ConfigureAwait(false);
+        var options = Config.FineTune with { Steps = steps };
+        long trainSeed = StableHash.Seed("lab-train", experiment, n.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture));
+        var tuned = await Task.Run(() => StudentTraining.FineTune(BaseCheckpoint, Context, examples, Original, options, trainSeed,
+            new SyncProgress<TrainingProgress>(p => Progress?.Report(new CampaignProgress(0, label, p.Step, p.TotalSteps))), cancellationToken), cancellationToken).ConfigureAwait(false);
+        var report = StudentTraining.Evaluate(tuned, Test, arm);
+        var run = new ArmRun(arm, n, seed, report.OverallAccuracy, report.PerSkill.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy, StringComparer.Ordinal),
+            examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
+        CampaignJson.Write(path, run);
+        Note?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{label}: test accuracy {100 * run.Accuracy:0.0} % (base {100 * BaseReport.OverallAccuracy:0.0} %), {run.Seconds:0} s."));
+        return run;
+    }
+}

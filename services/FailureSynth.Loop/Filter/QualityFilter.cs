@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using FailureSynth.Imaging;
+using FailureSynth.Loop.Common;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.World;
+using FailureSynth.World.Questions;
+using FailureSynth.World.Rendering;
+using FailureSynth.World.Scenes;
+using FailureSynth.World.Skills;
+
+namespace FailureSynth.Loop.Filter;
+
+/// <summary>Settings of the quality filter.</summary>
+/// <param name="JudgeThreshold">Lowest judge score kept (seed 000 keeps only 3).</param>
+/// <param name="PerSkillCap">Most samples accepted per skill within one filter run (diversity cap).</param>
+/// <param name="UseJudge">Whether to ask the judge at all (retrieved real samples skip it).</param>
+public sealed record FilterOptions(int JudgeThreshold = 3, int PerSkillCap = 2000, bool UseJudge = true)
+{
+    public void Validate()
+    {
+        if (JudgeThreshold is < 1 or > 3) throw new ArgumentException($"filter judge_threshold must be 1, 2 or 3 (got {JudgeThreshold}).");
+        if (PerSkillCap < 1) throw new ArgumentException($"filter per_skill_cap must be at least 1 (got {PerSkillCap}).");
+    }
+}
+
+/// <summary>Why a proposal was rejected (or that it was accepted); the report charts these.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FilterReason>))]
+public enum FilterReason { Accepted, Schema, WrongAnswer, JudgeScore, Duplicate, SkillCap }
+
+/// <summary>The filter's decision on one proposal, with the reason and the scores it was based on.</summary>
+public sealed record FilterVerdict(string ProposalId, FilterReason Reason, string Detail, int? JudgeScore, string? VerifiedAnswer)
+{
+    [JsonIgnore]
+    public bool Accepted => Reason == FilterReason.Accepted;
+}
+
+/// <summary>A proposal that passed the filter: its rendered image and the exact rationale of its verified program.</summary>
+public sealed record AcceptedSample(SampleProposal Proposal, RgbImage Image, IReadOnlyList<ReasoningStep> Steps, IReadOnlyList<string> Skills, FilterVerdict Verdict);
+
+/// <summary>
+/// Seed 000's filter, in order: schema (every field present and well-formed, scene valid, program's
+/// presuppositions hold), answer re-verified by executing the program on the scene, the judge's score on
+/// the rendered image, near-duplicate removal by the hash of the canonical scene plus question (shared
+/// through <see cref="IDuplicateRegistry"/> so replicas agree), and a per-skill cap. Every proposal gets a
+/// verdict; proposals are decided in id order so the outcome does not depend on arrival order.
+/// </summary>
+public sealed class QualityFilter(ITeacher judge, FilterOptions options, int imageSize = SceneRasterizer.DefaultSize)
+{
+    public FilterOptions Options { get; } = Validated(options);
+
+    /// <summary>The near-duplicate key of a proposal: SHA-256 of its canonical scene and normalised question.</summary>
+    public static string DuplicateKey(SampleProposal proposal) =>
+        StableHash.Hex(proposal.Scene is null ? proposal.ImageDescription ?? "" : WorldJson.Serialize(proposal.Scene),
+            proposal.Question.Trim().ToLowerInvariant());
+
+    public async Task<(IReadOnlyList<AcceptedSample> Accepted, IReadOnlyList<FilterVerdict> Verdicts)> FilterAsync(
+        IReadOnlyList<SampleProposal> proposals, IDuplicateRegistry duplicates, IDictionary<string, int> acceptedPerSkill,
+        IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proposals);
+        var ordered = proposals.OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
+        // Rendering and judging are independent per proposal: do them in parallel, decide in order.
+        var checks = new (FilterVerdict? Early, RgbImage? Image, string? Answer, JudgeVerdict? Judge)[ordered.Count];
+        await Parallel.ForAsync(0, ordered.Count, new ParallelOptions { CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            var p = ordered[i];
+            if (SchemaProblem(p) is { } problem) { checks[i] = (new FilterVerdict(p.Id, FilterReason.Schema, problem, null, null), null, null, null); return; }
+            string verified = ProgramExecutor.Execute(p.Program!, p.Scene!);
+            if (!string.Equals(verified, p.Answer.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                checks[i] = (new FilterVerdict(p.Id, FilterReason.WrongAnswer, $"proposed '{p.Answer}' but the program gives '{verified}' on the scene", null, verified), null, verified, null);
+                return;
+            }
+            RgbImage image = SceneRasterizer.Render(p.Scene!, imageSize);
+            JudgeVerdict? verdict = Options.UseJudge ? await judge.JudgeAsync(p, image, ct).ConfigureAwait(false) : null;
+            checks[i] = (null, image, verified, verdict);
+        }).ConfigureAwait(false);
+
+        var accepted = new List<AcceptedSample>();
+        var verdicts = new List<FilterVerdict>(ordered.Count);
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            var p = ordered[i];
+            var (early, image, answer, judged) = checks[i];
+            FilterVerdict verdict;
+            if (early is not null) verdict = early;
+            else if (judged is not null && judged.Score is < 1 or > 3)
+                verdict = new FilterVerdict(p.Id, FilterReason.JudgeScore, $"judge returned score {judged.Score}, outside 1..3", judged.Score, answer);
+            else if (judged is not null && judged.Score < Options.JudgeThreshold)
+                verdict = new FilterVerdict(p.Id, FilterReason.JudgeScore, $"judge score {judged.Score} < {Options.JudgeThreshold}: {judged.Reason}", judged.Score, answer);
+            else if (!await duplicates.TryAddAsync(DuplicateKey(p), p.Id, cancellationToken).ConfigureAwait(false))
+                verdict = new FilterVerdict(p.Id, FilterReason.Duplicate, "same scene and question as an earlier sample", judged?.Score, answer);
+            else
+            {
+                string skill = p.SkillKey ?? "unknown";
+                int already = acceptedPerSkill.TryGetValue(skill, out int n) ? n : 0;
+                if (already >= Options.PerSkillCap)
+                    verdict = new FilterVerdict(p.Id, FilterReason.SkillCap, string.Create(CultureInfo.InvariantCulture, $"skill {skill} already has {already} samples (cap {Options.PerSkillCap})"), judged?.Score, answer);
+                else
+                {
+                    acceptedPerSkill[skill] = already + 1;
+                    verdict = new FilterVerdict(p.Id, FilterReason.Accepted, judged?.Reason ?? "verified", judged?.Score, answer);
+                    accepted.Add(new AcceptedSample(p, image!, Reasoning.Decompose(p.Program!, p.Scene!), ProgramSkills.For(p.Program!, p.Scene!), verdict));
+                }
+            }
+            verdicts.Add(verdict);
+            if ((i & 63) == 63) progress?.Report(i + 1);
+        }
+        progress?.Report(ordered.Count);
+        return (accepted, verdicts);
+    }
+
+    /// <summary>The first thing wrong with the proposal's form, or null when it is well-formed.</summary>
+    public static string? SchemaProblem(SampleProposal p)
+    {
+        if (string.IsNullOrWhiteSpace(p.Id)) return "missing id";
+        if (string.IsNullOrWhiteSpace(p.Question)) return "empty question";
+        if (p.Question.Length > 1000) return $"question of {p.Question.Length} characters (at most 1000)";
+        if (string.IsNullOrWhiteSpace(p.Answer)) return "empty answer";
+        if (p.SkillKey is { } key && !SkillTaxonomy.Contains(key)) return $"unknown skill key '{key}'";
+        if (p.Scene is null) return "no scene spec (this filter verifies ShapesWorld scenes)";
+        if (p.Program is null) return "no program to verify the answer with";
+        if (p.Scene.Objects.Count is 0 or > Scene.MaxObjects) return $"scene has {p.Scene.Objects.Count} objects (1..{Scene.MaxObjects} allowed)";
+        foreach (var o in p.Scene.Objects)
+            if (!double.IsFinite(o.X) || !double.IsFinite(o.Y) || o.X is < 0 or > 1 || o.Y is < 0 or > 1)
+                return string.Create(CultureInfo.InvariantCulture, $"object position ({o.X}, {o.Y}) outside the unit square");
+        if (SceneSampler.FindLayoutProblems(p.Scene) is { Count: > 0 } layout) return "scene layout: " + layout[0];
+        if (ProgramExecutor.FindProblems(p.Program, p.Scene) is { Count: > 0 } program) return "question does not fit the scene: " + program[0];
+        if (!AnswerWords.ValuesOf(p.Program.AnswerKind).Contains(p.Answer.Trim().ToLowerInvariant(), StringComparer.Ordinal))
+            return $"answer '{p.Answer}' is not a {p.Program.AnswerKind} answer";
+        return null;
+    }
+
+    private static FilterOptions Validated(FilterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options;
+    }
+}
+
+/// <summary>The set of near-duplicate keys already accepted (in memory here; Redis-backed across replicas in the services).</summary>
+public interface IDuplicateRegistry
+{
+    /// <summary>Adds the key; false when it was already present (the sample is a duplicate).</summary>
+    Task<bool> TryAddAsync(string key, string sampleId, CancellationToken cancellationToken);
+}
+
+/// <summary>An in-process <see cref="IDuplicateRegistry"/>.</summary>
+public sealed class InMemoryDuplicateRegistry : IDuplicateRegistry
+{
+    private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public int Count { get { lock (_gate) return _keys.Count; } }
+
+    public Task<bool> TryAddAsync(string key, string sampleId, CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(_keys.Add(key));
+    }
+}

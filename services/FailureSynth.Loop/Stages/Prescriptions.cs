@@ -1,0 +1,194 @@
+using FailureSynth.Loop.Common;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Filter;
+using FailureSynth.Retrieval;
+using FailureSynth.World;
+
+namespace FailureSynth.Loop.Stages;
+
+/// <summary>A failure after locate and diagnose: the input of prescription.</summary>
+public sealed record DiagnosedFailure(Failure Failure, LocatedStep Step, SkillDiagnosis Diagnosis);
+
+/// <summary>How many samples to prescribe for one skill, and the failures that asked for it.</summary>
+public sealed record SkillDemand(string Query, string? SkillKey, int Count, IReadOnlyList<string> FailureIds);
+
+/// <summary>A prescribed training sample with where it came from.</summary>
+/// <param name="Source">"synthesised" or "retrieved" (or "random-natural"/"random-synthetic" in baselines).</param>
+public sealed record PrescribedSample(AcceptedSample Sample, string Source, SkillDemand Demand, IReadOnlyList<string> FailureIds);
+
+/// <summary>What a prescription produced: accepted samples and every filter verdict.</summary>
+public sealed record PrescriptionResult(IReadOnlyList<PrescribedSample> Samples, IReadOnlyList<FilterVerdict> Verdicts, int Proposed);
+
+/// <summary>Splits a sample budget over the diagnosed skills in proportion to their failures (largest remainder, ties by key).</summary>
+public static class DemandPlanner
+{
+    /// <param name="useDiagnosis">When false (the no-diagnose ablation) the raw located step text is the query, one demand per distinct text.</param>
+    public static IReadOnlyList<SkillDemand> Plan(IReadOnlyList<DiagnosedFailure> failures, int budget, bool useDiagnosis = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(budget);
+        var groups = failures
+            .GroupBy(f => useDiagnosis ? f.Diagnosis.SkillKey ?? f.Diagnosis.Text : f.Step.Question, StringComparer.Ordinal)
+            .Select(g => (Key: g.Key, Items: g.OrderBy(f => f.Failure.Id, StringComparer.Ordinal).ToList()))
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToList();
+        if (groups.Count == 0 || budget == 0) return [];
+        int total = failures.Count;
+        var shares = groups.Select(g => (g, Exact: (double)budget * g.Items.Count / total)).ToList();
+        var counts = shares.Select(s => (int)Math.Floor(s.Exact)).ToArray();
+        int left = budget - counts.Sum();
+        foreach (int i in Enumerable.Range(0, shares.Count).OrderByDescending(i => shares[i].Exact - counts[i]).ThenBy(i => i).Take(left)) counts[i]++;
+        var demands = new List<SkillDemand>();
+        for (int i = 0; i < groups.Count; i++)
+        {
+            if (counts[i] == 0) continue;
+            var first = groups[i].Items[0];
+            string query = useDiagnosis ? first.Diagnosis.Text : first.Step.Question;
+            string? key = useDiagnosis ? first.Diagnosis.SkillKey : null;
+            demands.Add(new SkillDemand(query, key, counts[i], [.. groups[i].Items.Select(f => f.Failure.Id)]));
+        }
+        return demands;
+    }
+}
+
+/// <summary>Seed 000/001's prescription: the teacher proposes samples for each demanded skill, they are rendered and filtered, and proposing continues (a few rounds) until each demand is met.</summary>
+public sealed class Synthesizer(ITeacher teacher, QualityFilter filter)
+{
+    /// <summary>Proposals asked per accepted sample wanted, on the first round.</summary>
+    public const double Overshoot = 1.3;
+    public const int MaxRounds = 4;
+
+    public async Task<PrescriptionResult> PrescribeAsync(IReadOnlyList<SkillDemand> demands, long seed, IDuplicateRegistry duplicates,
+        IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var samples = new List<PrescribedSample>();
+        var verdicts = new List<FilterVerdict>();
+        var perSkill = new Dictionary<string, int>(StringComparer.Ordinal);
+        int proposed = 0;
+        foreach (var demand in demands.OrderBy(d => d.Query, StringComparer.Ordinal))
+        {
+            int got = 0;
+            for (int round = 0; round < MaxRounds && got < demand.Count; round++)
+            {
+                int want = demand.Count - got;
+                int ask = round == 0 ? (int)Math.Ceiling(want * Overshoot) + 2 : want * 2 + 4;
+                long roundSeed = StableHash.Seed("synthesise", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), demand.Query, round.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                var proposals = await teacher.ProposeAsync(new SkillDiagnosis(demand.Query, demand.SkillKey), null, ask, roundSeed, cancellationToken).ConfigureAwait(false);
+                proposed += proposals.Count;
+                var (accepted, roundVerdicts) = await filter.FilterAsync(proposals, duplicates, perSkill, null, cancellationToken).ConfigureAwait(false);
+                verdicts.AddRange(roundVerdicts);
+                foreach (var a in accepted.Take(want))
+                {
+                    samples.Add(new PrescribedSample(a, "synthesised", demand, demand.FailureIds));
+                    got++;
+                }
+                if (accepted.Count == 0 && roundVerdicts.All(v => v.Reason == FilterReason.SkillCap)) break;
+            }
+            progress?.Report(samples.Count);
+        }
+        return new PrescriptionResult(samples, verdicts, proposed);
+    }
+}
+
+/// <summary>
+/// Seed 002's support pool: samples from an existing dataset whose required-skill texts were precomputed by
+/// the teacher, indexed with our BM25. Retrieval takes the top-K per missing skill, skipping samples another
+/// skill already took.
+/// </summary>
+public sealed class SupportPool
+{
+    private readonly Bm25Index _index;
+
+    private SupportPool(IReadOnlyList<WorldSample> samples, IReadOnlyList<string> skillTexts, Bm25Index index)
+    {
+        Samples = samples;
+        SkillTexts = skillTexts;
+        _index = index;
+    }
+
+    public IReadOnlyList<WorldSample> Samples { get; }
+    public IReadOnlyList<string> SkillTexts { get; }
+    public Bm25Index Index => _index;
+
+    /// <summary>Generates <paramref name="count"/> pool samples from <paramref name="profile"/> and has the teacher describe the skill each needs.</summary>
+    public static async Task<SupportPool> BuildAsync(ITeacher teacher, string profile, int count, long seed, double k1, double b,
+        IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var generator = new WorldGenerator(Profiles.Get(profile));
+        var samples = new WorldSample[count];
+        Parallel.For(0, count, new ParallelOptions { CancellationToken = cancellationToken }, i => samples[i] = generator.Generate(seed, i));
+        var texts = new string[count];
+        for (int i = 0; i < count; i++)
+        {
+            var s = samples[i];
+            texts[i] = await teacher.DescribeRequiredSkillAsync(new TeacherQuestion(s.Question, s.Family, s.Program, s.Choices), s.ShortAnswer, cancellationToken).ConfigureAwait(false);
+            if ((i & 4095) == 4095) progress?.Report(i + 1);
+        }
+        var index = new Bm25Index(k1, b);
+        for (int i = 0; i < count; i++) index.Add(samples[i].Id, texts[i]);
+        progress?.Report(count);
+        return new SupportPool(samples, texts, index);
+    }
+
+    /// <summary>Top-K per demand (K = the demand's count), in demand order, never the same pool sample twice.</summary>
+    public IReadOnlyList<(WorldSample Sample, SkillDemand Demand, double Score)> Retrieve(IReadOnlyList<SkillDemand> demands, ISet<string>? exclude = null)
+    {
+        var taken = new HashSet<int>();
+        var result = new List<(WorldSample, SkillDemand, double)>();
+        foreach (var demand in demands.OrderBy(d => d.Query, StringComparer.Ordinal))
+        {
+            int got = 0;
+            int depth = demand.Count * 2 + 16;
+            while (got < demand.Count)
+            {
+                var hits = _index.Search(demand.Query, Math.Min(depth, Samples.Count));
+                foreach (var hit in hits)
+                {
+                    if (got == demand.Count) break;
+                    if (taken.Contains(hit.Document) || exclude?.Contains(Samples[hit.Document].Id) == true) continue;
+                    taken.Add(hit.Document);
+                    result.Add((Samples[hit.Document], demand, hit.Score));
+                    got++;
+                }
+                if (hits.Count < depth || depth >= Samples.Count) break;
+                depth *= 2;
+            }
+        }
+        return result;
+    }
+
+    /// <summary><paramref name="count"/> pool samples drawn uniformly without replacement (the random-retrieval baseline).</summary>
+    public IReadOnlyList<WorldSample> Random(int count, long seed)
+    {
+        var rng = DeterministicRandom.Derive(seed, 0x5eed);
+        var order = Enumerable.Range(0, Samples.Count).ToArray();
+        int n = Math.Min(count, order.Length);
+        for (int i = 0; i < n; i++)
+        {
+            int j = i + rng.NextInt(order.Length - i);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return [.. order.Take(n).Select(i => Samples[i])];
+    }
+}
+
+/// <summary>Turns real (retrieved or freshly generated) samples into prescribed samples through the filter (no judge needed: the data is real).</summary>
+public static class RealSamples
+{
+    public static SampleProposal ToProposal(WorldSample sample, string? skillKey) => new(
+        StableHash.Id("real", sample.Id), skillKey ?? (sample.Skills.Count > 0 ? sample.Skills[^1] : null), sample.Scene, null,
+        sample.Question, sample.ShortAnswer, [.. sample.Steps.Select(s => $"{s.Question} {s.Answer}")], sample.Program);
+
+    public static async Task<PrescriptionResult> AdmitAsync(IReadOnlyList<(WorldSample Sample, SkillDemand Demand)> items, string source,
+        QualityFilter filter, IDuplicateRegistry duplicates, CancellationToken cancellationToken)
+    {
+        var byProposal = new Dictionary<string, SkillDemand>(StringComparer.Ordinal);
+        var proposals = new List<SampleProposal>(items.Count);
+        foreach (var (sample, demand) in items)
+        {
+            var p = ToProposal(sample, demand.SkillKey);
+            if (byProposal.TryAdd(p.Id, demand)) proposals.Add(p);
+        }
+        var (accepted, verdicts) = await filter.FilterAsync(proposals, duplicates, new Dictionary<string, int>(StringComparer.Ordinal), null, cancellationToken).ConfigureAwait(false);
+        return new PrescriptionResult([.. accepted.Select(a => new PrescribedSample(a, source, byProposal[a.Proposal.Id], byProposal[a.Proposal.Id].FailureIds))], verdicts, proposals.Count);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using FailureSynth.Loop.Common;
+using FailureSynth.Tensors;
+using FailureSynth.TinyVlm;
+using FailureSynth.TinyVlm.Evaluation;
+using FailureSynth.TinyVlm.Inference;
+using FailureSynth.TinyVlm.Training;
+using FailureSynth.World;
+using FailureSynth.World.Rendering;
+
+namespace FailureSynth.Loop.Stages;
+
+/// <summary>Settings of one fine-tuning run on prescribed data.</summary>
+/// <param name="Steps">Optimiser steps.</param>
+/// <param name="LearningRate">Peak learning rate (lower than base training: the model is already trained).</param>
+/// <param name="Replay">Replayed original samples per prescribed sample (guards against forgetting).</param>
+/// <param name="BatchSize">Images per step.</param>
+public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f, double Replay = 1.0, int BatchSize = 64)
+{
+    public void Validate()
+    {
+        if (Steps < 1) throw new ArgumentException($"train_steps must be at least 1 (got {Steps}).");
+        if (!(LearningRate > 0)) throw new ArgumentException($"learning_rate must be positive (got {LearningRate.ToString(CultureInfo.InvariantCulture)}).");
+        if (Replay is < 0 or > 20) throw new ArgumentException($"replay must be between 0 and 20 original samples per prescribed sample (got {Replay.ToString(CultureInfo.InvariantCulture)}).");
+        if (BatchSize < 1) throw new ArgumentException($"batch_size must be at least 1 (got {BatchSize}).");
+    }
+}
+
+/// <summary>Accuracy before and after, per skill, and whether the new checkpoint was promoted.</summary>
+public sealed record Measurement(
+    double Before,
+    double After,
+    IReadOnlyDictionary<string, double> BeforePerSkill,
+    IReadOnlyDictionary<string, double> AfterPerSkill,
+    bool Promoted,
+    string? LargestDropSkill,
+    double LargestDrop);
+
+/// <summary>The train and measure stages: fine-tune on prescribed data plus replay, evaluate per skill on the test split, promote only if better.</summary>
+public static class StudentTraining
+{
+    /// <summary>Renders samples as student examples (in parallel; order kept).</summary>
+    public static IReadOnlyList<StudentExample> Examples(IReadOnlyList<WorldSample> samples, int imageSize = SceneRasterizer.DefaultSize)
+    {
+        var examples = new StudentExample[samples.Count];
+        Parallel.For(0, samples.Count, i => examples[i] = StudentExample.FromWorldSample(samples[i], imageSize));
+        return examples;
+    }
+
+    /// <summary>The training example of an accepted prescribed sample (its verified program's exact rationale).</summary>
+    public static StudentExample Example(PrescribedSample p) => new(
+        p.Sample.Proposal.Id,
+        p.Sample.Image,
+        p.Sample.Proposal.Question,
+        p.Sample.Verdict.VerifiedAnswer ?? p.Sample.Proposal.Answer,
+        p.Sample.Proposal.Program is { } program ? World.Questions.QuestionKeys.Of(program.Family) : null,
+        p.Sample.Skills,
+        [.. p.Sample.Steps.Select(s => new ExampleStep(s.Question, s.Answer))],
+        p.Sample.Proposal.Program);
+
+    /// <summary>A deterministic replay draw of <paramref name="count"/> samples from the original training data.</summary>
+    public static IReadOnlyList<WorldSample> Replay(IReadOnlyList<WorldSample> original, int count, long seed)
+    {
+        var rng = DeterministicRandom.Derive(seed, 0x7e91a7);
+        var order = Enumerable.Range(0, original.Count).ToArray();
+        int n = Math.Min(count, order.Length);
+        for (int i = 0; i < n; i++)
+        {
+            int j = i + rng.NextInt(order.Length - i);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return [.. order.Take(n).Order().Select(i => original[i])];
+    }
+
+    /// <summary>Fine-tunes a copy of <paramref name="checkpoint"/> on <paramref name="added"/> plus replay; returns the new student.</summary>
+    public static TinyVlmStudent FineTune(byte[] checkpoint, ComputeContext context, IReadOnlyList<StudentExample> added, IReadOnlyList<WorldSample> originalData,
+        FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var student = TinyVlmStudent.FromBytes(checkpoint, context, "current checkpoint");
+        var replay = Examples(Replay(originalData, (int)Math.Round(added.Count * options.Replay), seed), student.Model.Config.ImageSize);
+        var data = added.Concat(replay).ToList();
+        if (data.Count == 0) throw new ArgumentException("Nothing to train on: no prescribed samples and no replay.");
+        var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: Math.Max(1, options.Steps / 10));
+        StudentTrainer.Train(student, data, training, progress, cancellationToken);
+        return student;
+    }
+
+    /// <summary>Evaluates in reasoning mode (the mode failures are collected in) on the test examples.</summary>
+    public static EvaluationReport Evaluate(TinyVlmStudent student, IReadOnlyList<StudentExample> test, string name, IProgress<int>? progress = null) =>
+        StudentEvaluator.Evaluate(student, test, AnswerMode.Reasoning, name, "test", null, progress);
+
+    /// <summary>Compares two reports per skill; the new model is promoted only when its overall accuracy is higher.</summary>
+    public static Measurement Compare(EvaluationReport before, EvaluationReport after)
+    {
+        var b = before.PerSkill.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy, StringComparer.Ordinal);
+        var a = after.PerSkill.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy, StringComparer.Ordinal);
+        string? worst = null;
+        double drop = 0;
+        foreach (var key in b.Keys.Order(StringComparer.Ordinal))
+        {
+            double d = b[key] - a.GetValueOrDefault(key);
+            if (d > drop) (worst, drop) = (key, d);
+        }
+        return new Measurement(before.OverallAccuracy, after.OverallAccuracy, b, a, after.OverallAccuracy > before.OverallAccuracy, worst, Math.Round(drop, 6));
+    }
+
+    /// <summary>SHA-256 prefix naming a checkpoint's bytes.</summary>
+    public static string Version(byte[] checkpoint) => "tinyvlm-" + StableHash.Hex(Convert.ToBase64String(checkpoint))[..16];
+}

@@ -1,0 +1,149 @@
+using FailureSynth.Loop.Campaigns;
+using FailureSynth.Loop.Stages;
+using FailureSynth.Tensors;
+using FailureSynth.TinyVlm;
+using FailureSynth.TinyVlm.Training;
+using FailureSynth.TinyVlm.Vocabulary;
+using FailureSynth.World;
+
+namespace FailureSynth.Loop.Tests;
+
+/// <summary>A small trained student shared by the campaign tests (trained once per test run, in seconds).</summary>
+public sealed class SmallStudentFixture : IDisposable
+{
+    public SmallStudentFixture()
+    {
+        Directory.CreateDirectory(Root);
+        var samples = Enumerable.Range(0, 400).Select(i => new WorldGenerator(Profiles.BaseSkewed).Generate(1, i)).ToList();
+        var examples = StudentTraining.Examples(samples);
+        var context = ComputeContext.Create(2, preferNativeBlas: false);
+        var student = TinyVlmStudent.Create(context, TokenVocabulary.Build(examples.SelectMany(e => e.Steps.Select(s => s.Question).Prepend(e.Question))), 1);
+        StudentTrainer.Train(student, examples, new TrainingOptions(40, 1));
+        student.Save(Checkpoint);
+    }
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "fs-loop-tests-" + Guid.NewGuid().ToString("N"));
+    public string Checkpoint => Path.Combine(Root, "small.safetensors");
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
+
+public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<SmallStudentFixture>
+{
+    private string Yaml(int seed = 3) => $"""
+        name: tiny
+        seed: {seed}
+        threads: 2
+        iterations: 2
+        student: {"{"} checkpoint: {fixture.Checkpoint} {"}"}
+        validation: {"{"} profile: balanced, count: 120, seed: 101 {"}"}
+        test: {"{"} profile: balanced, count: 150, seed: 2 {"}"}
+        budget: {"{"} failures: 40, samples: 60, train_steps: 6 {"}"}
+        teacher: {"{"} prior_samples: 3000 {"}"}
+        """;
+
+    private async Task<(CampaignResult Result, List<string> Notes)> Run(string output, string yaml)
+    {
+        var runner = new CampaignRunner(CampaignConfig.Parse(yaml, "test.yaml"), output);
+        var notes = new List<string>();
+        runner.Note += notes.Add;
+        var result = await runner.RunAsync(null, default);
+        return (result, notes);
+    }
+
+    [Fact]
+    public async Task A_campaign_writes_every_stage_the_dataset_and_the_report_and_the_same_seed_gives_the_same_result()
+    {
+        string a = Path.Combine(fixture.Root, "a"), b = Path.Combine(fixture.Root, "b");
+        var (first, _) = await Run(a, Yaml());
+        foreach (int k in new[] { 1, 2 })
+            foreach (string stage in CampaignStages.All)
+                Assert.True(File.Exists(Path.Combine(a, $"iter-{k}", stage + ".json")), $"iter-{k}/{stage}.json missing");
+        foreach (string file in new[] { "report.md", "report.json", "charts/accuracy-per-skill.svg", "charts/failures-per-skill.svg", "charts/rejections.svg", "dataset/manifest.json", "dataset/llava.json", "dataset/provenance.jsonl", "dataset/dataset_info.json" })
+            Assert.True(File.Exists(Path.Combine(a, file)), file + " missing");
+        Assert.Equal(120, first.Report.DatasetSamples);
+        Assert.Equal(2, first.Report.Iterations.Count);
+        Assert.Contains("\"failure_id\"", File.ReadAllText(Path.Combine(a, "dataset", "provenance.jsonl")));
+        Assert.Contains("\"judge_score\"", File.ReadAllText(Path.Combine(a, "dataset", "provenance.jsonl")));
+
+        var (second, _) = await Run(b, Yaml());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a, "dataset", "manifest.json")), File.ReadAllBytes(Path.Combine(b, "dataset", "manifest.json")));
+        Assert.Equal(first.Report.Iterations.Select(i => i.TestAfter), second.Report.Iterations.Select(i => i.TestAfter));
+        Assert.Equal(first.Report.FinalTestAccuracy, second.Report.FinalTestAccuracy);
+    }
+
+    [Fact]
+    public async Task A_rerun_resumes_finished_stages_and_redoes_only_what_is_missing()
+    {
+        string dir = Path.Combine(fixture.Root, "resume");
+        var (first, _) = await Run(dir, Yaml(seed: 5));
+        // Simulate an interruption during iteration 2's training: its train and measure results are gone.
+        File.Delete(Path.Combine(dir, "iter-2", "train.json"));
+        File.Delete(Path.Combine(dir, "iter-2", "measure.json"));
+        File.Delete(Path.Combine(dir, "iter-2", "eval.json"));
+        var (second, notes) = await Run(dir, Yaml(seed: 5));
+        Assert.Contains(notes, n => n.Contains("Iteration 1: train already done", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.Contains("Iteration 2: prescribe already done", StringComparison.Ordinal));
+        Assert.DoesNotContain(notes, n => n.Contains("Iteration 2: train already done", StringComparison.Ordinal));
+        Assert.Equal(first.Report.FinalTestAccuracy, second.Report.FinalTestAccuracy);
+        Assert.Equal(first.Report.DatasetManifestSha256, second.Report.DatasetManifestSha256);
+    }
+
+    [Fact]
+    public async Task A_different_config_in_the_same_output_folder_is_refused()
+    {
+        string dir = Path.Combine(fixture.Root, "guard");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "config.json"), "{\"name\": \"other\"}\n");
+        var e = await Assert.ThrowsAsync<CampaignConfigException>(() => Run(dir, Yaml()));
+        Assert.Contains("different config", e.Message);
+    }
+}
+
+public sealed class CampaignConfigTests
+{
+    [Fact]
+    public void The_demo_campaign_file_is_valid()
+    {
+        string path = Path.Combine(RepoRoot(), "campaigns", "demo.yaml");
+        var config = CampaignConfig.Load(path);
+        Assert.Equal("demo", config.Name);
+        Assert.Equal(2, config.Iterations);
+        Assert.Empty(config.Problems());
+    }
+
+    [Fact]
+    public void An_unknown_key_is_named_with_its_line()
+    {
+        var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("name: x\nbudget:\n  sampels: 10\n", "bad.yaml"));
+        Assert.Contains("bad.yaml", e.Message);
+        Assert.Contains("line 3", e.Message);
+        Assert.Contains("sampels", e.Message);
+    }
+
+    [Fact]
+    public void Every_bad_value_is_reported_with_its_key()
+    {
+        var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(
+            "iterations: 0\nprescription: guess\nlocate: { method: magic, bias: 1.5 }\nbudget: { samples: 0, train_steps: 0 }\ntest: { profile: nope, count: 10 }\n", "bad.yaml"));
+        foreach (string key in new[] { "iterations", "prescription 'guess'", "locate.method 'magic'", "locate.bias", "budget.samples", "train_steps", "test.profile 'nope'" })
+            Assert.Contains(key, e.Message);
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_is_named()
+    {
+        var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("seed: seven\n", "bad.yaml"));
+        Assert.Contains("line 1", e.Message);
+    }
+
+    internal static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FailureSynth.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Repository root not found above " + AppContext.BaseDirectory);
+    }
+}

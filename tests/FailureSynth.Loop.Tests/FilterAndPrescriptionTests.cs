@@ -1,0 +1,154 @@
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Stages;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.World;
+using FailureSynth.World.Questions;
+using FailureSynth.World.Scenes;
+using FailureSynth.World.Skills;
+
+namespace FailureSynth.Loop.Tests;
+
+public sealed class FilterAndPrescriptionTests
+{
+    private static EmbeddedTeacher Teacher => TeacherAndLocatorTests.Teacher;
+
+    [Fact]
+    public void Seven_out_of_ten_and_ties_go_to_the_first_skill_in_key_order()
+    {
+        DiagnosedFailure D(string id, string skill) => new(
+            new Failure(id, id, new TeacherQuestion("q", "count", null), "1", "2", [], []),
+            new LocatedStep(1, "step", "2", "answer-switch", false), new SkillDiagnosis(skill, skill));
+        var demands = DemandPlanner.Plan([D("a", "relate/above"), D("b", "relate/above"), D("c", "relate/above"), D("d", "arith/sum")], 10);
+        Assert.Equal(3, demands.Single(d => d.SkillKey == "arith/sum").Count);
+        Assert.Equal(7, demands.Single(d => d.SkillKey == "relate/above").Count);
+    }
+
+    private static SampleProposal Proposal(string id, Scene scene, QuestionProgram program, string answer, string? skill = "count/color=red/n=1-2") =>
+        new(id, skill, scene, null, "How many red objects are there?", answer, [], program);
+
+    private static readonly Scene TwoApart = new([
+        new SceneObject(ObjectShape.Circle, ObjectColor.Red, ObjectSize.Small, 0.25, 0.25),
+        new SceneObject(ObjectShape.Square, ObjectColor.Blue, ObjectSize.Small, 0.75, 0.75)]);
+
+    private static readonly CountProgram RedObjects = new(new ObjectFilter(Color: ObjectColor.Red));
+
+    private static (IReadOnlyList<AcceptedSample>, IReadOnlyList<FilterVerdict>) Filter(IReadOnlyList<SampleProposal> proposals, FilterOptions? options = null, IDuplicateRegistry? registry = null) =>
+        new QualityFilter(Teacher, options ?? new FilterOptions()).FilterAsync(proposals, registry ?? new InMemoryDuplicateRegistry(), new Dictionary<string, int>(), null, default).Result;
+
+    [Fact]
+    public void A_correct_clear_proposal_is_accepted_with_its_verified_answer_and_exact_rationale()
+    {
+        var (accepted, verdicts) = Filter([Proposal("p1", TwoApart, RedObjects, "1")]);
+        var a = Assert.Single(accepted);
+        Assert.Equal(FilterReason.Accepted, Assert.Single(verdicts).Reason);
+        Assert.Equal("1", a.Verdict.VerifiedAnswer);
+        Assert.Equal(3, a.Verdict.JudgeScore);
+        Assert.Equal(Reasoning.Decompose(RedObjects, TwoApart).Select(s => s.Answer), a.Steps.Select(s => s.Answer));
+    }
+
+    [Fact]
+    public void Each_kind_of_bad_proposal_is_rejected_with_its_reason_and_the_good_ones_are_kept()
+    {
+        var touching = new Scene([
+            new SceneObject(ObjectShape.Circle, ObjectColor.Red, ObjectSize.Small, 0.30, 0.5),
+            new SceneObject(ObjectShape.Circle, ObjectColor.Blue, ObjectSize.Small, 0.461, 0.5)]); // gap 0.011: legal, but hard to read
+        var outside = new Scene([new SceneObject(ObjectShape.Circle, ObjectColor.Red, ObjectSize.Small, 1.5, 0.5)]);
+        var proposals = new List<SampleProposal>
+        {
+            Proposal("a-wrong", TwoApart, RedObjects, "2"),
+            Proposal("b-schema", outside, RedObjects, "1"),
+            Proposal("c-skill", TwoApart, RedObjects, "1", skill: "count/colour=red"),
+            Proposal("d-judge", touching, RedObjects, "1"),
+            Proposal("e-good", TwoApart, RedObjects, "1"),
+            Proposal("f-duplicate", TwoApart, RedObjects, "1"),
+            Proposal("g-noscene", TwoApart, RedObjects, "1") with { Scene = null },
+        };
+        var (accepted, verdicts) = Filter(proposals);
+        Assert.Equal(["e-good"], accepted.Select(a => a.Proposal.Id));
+        var byId = verdicts.ToDictionary(v => v.ProposalId, v => v);
+        Assert.Equal(FilterReason.WrongAnswer, byId["a-wrong"].Reason);
+        Assert.Contains("program gives '1'", byId["a-wrong"].Detail);
+        Assert.Equal(FilterReason.Schema, byId["b-schema"].Reason);
+        Assert.Contains("outside the unit square", byId["b-schema"].Detail);
+        Assert.Equal(FilterReason.Schema, byId["c-skill"].Reason);
+        Assert.Contains("unknown skill key", byId["c-skill"].Detail);
+        Assert.Equal(FilterReason.JudgeScore, byId["d-judge"].Reason);
+        Assert.Equal(2, byId["d-judge"].JudgeScore);
+        Assert.Equal(FilterReason.Duplicate, byId["f-duplicate"].Reason);
+        Assert.Equal(FilterReason.Schema, byId["g-noscene"].Reason);
+        Assert.Equal(proposals.Count, verdicts.Count);
+    }
+
+    [Fact]
+    public void The_judge_threshold_and_the_per_skill_cap_are_applied()
+    {
+        var generator = new WorldGenerator(Profiles.Balanced);
+        var samples = generator.SampleForSkill("count/color=red/n=1-2", 6, 4);
+        var proposals = samples.Select((s, i) => new SampleProposal($"p{i}", "count/color=red/n=1-2", s.Scene, null, s.Question, s.Answer, [], s.Program)).ToList();
+        var (accepted, verdicts) = Filter(proposals, new FilterOptions(JudgeThreshold: 1, PerSkillCap: 4));
+        Assert.Equal(4, accepted.Count);
+        Assert.Equal(2, verdicts.Count(v => v.Reason == FilterReason.SkillCap));
+    }
+
+    [Fact]
+    public void The_duplicate_registry_is_shared_across_filter_runs()
+    {
+        var registry = new InMemoryDuplicateRegistry();
+        Assert.Single(Filter([Proposal("x", TwoApart, RedObjects, "1")], registry: registry).Item1);
+        var (accepted, verdicts) = Filter([Proposal("y", TwoApart, RedObjects, "1")], registry: registry);
+        Assert.Empty(accepted);
+        Assert.Equal(FilterReason.Duplicate, verdicts[0].Reason);
+    }
+
+    [Fact]
+    public async Task Proposals_for_a_skill_exercise_it_and_some_carry_wrong_answers_that_the_filter_catches()
+    {
+        var noisy = new EmbeddedTeacher(new EmbeddedTeacherOptions(ProposalNoise: 0.3, PriorSamples: 1000));
+        var proposals = (await noisy.ProposeAsync(new SkillDiagnosis("", "relate/above"), null, 60, 9, default));
+        Assert.Equal(60, proposals.Count);
+        Assert.All(proposals, p => Assert.Equal("relate/above", p.SkillKey));
+        int wrong = proposals.Count(p => ProgramExecutor.Execute(p.Program!, p.Scene!) != p.Answer);
+        Assert.InRange(wrong, 8, 30);
+        var (accepted, verdicts) = await new QualityFilter(noisy, new FilterOptions(JudgeThreshold: 1)).FilterAsync(proposals, new InMemoryDuplicateRegistry(), new Dictionary<string, int>(), null, default);
+        Assert.Equal(wrong, verdicts.Count(v => v.Reason == FilterReason.WrongAnswer));
+        Assert.All(accepted, a => Assert.Contains("relate/above", a.Skills));
+    }
+
+    [Fact]
+    public void Demand_planning_splits_the_budget_by_failure_counts_and_sums_to_it()
+    {
+        DiagnosedFailure D(string id, string skill) => new(
+            new Failure(id, id, new TeacherQuestion("q", "count", null), "1", "2", [], []),
+            new LocatedStep(1, $"step of {skill}", "2", "answer-switch", false), new SkillDiagnosis(skill + " text", skill));
+        var failures = new[] { D("a", "relate/above"), D("b", "relate/above"), D("c", "relate/above"), D("d", "arith/sum") };
+        var demands = DemandPlanner.Plan(failures, 12);
+        Assert.Equal(12, demands.Sum(d => d.Count));
+        Assert.Equal(9, demands.Single(d => d.SkillKey == "relate/above").Count);
+        Assert.Equal(["a", "b", "c"], demands.Single(d => d.SkillKey == "relate/above").FailureIds);
+        var raw = DemandPlanner.Plan(failures, 10, useDiagnosis: false);
+        Assert.All(raw, d => Assert.Null(d.SkillKey));
+        Assert.Contains(raw, d => d.Query == "step of relate/above");
+    }
+
+    [Fact]
+    public async Task The_support_pool_retrieves_samples_of_the_requested_skill_without_repeats()
+    {
+        var pool = await SupportPool.BuildAsync(Teacher, "balanced", 3000, 21, 1.2, 0.75, null, default);
+        Assert.Equal(3000, pool.Samples.Count);
+        var demands = new[]
+        {
+            new SkillDemand(TeacherSkills.SkillText("relate/above"), "relate/above", 20, []),
+            new SkillDemand(TeacherSkills.SkillText("query/color=cyan"), "query/color=cyan", 10, []),
+        };
+        var hits = pool.Retrieve(demands);
+        Assert.Equal(30, hits.Count);
+        Assert.Equal(hits.Count, hits.Select(h => h.Sample.Id).Distinct().Count());
+        Assert.All(hits.Where(h => h.Demand.SkillKey == "relate/above"), h => Assert.Contains("relate/above", h.Sample.Skills));
+        Assert.All(hits.Where(h => h.Demand.SkillKey == "query/color=cyan"), h => Assert.Contains("query/color=cyan", h.Sample.Skills));
+        var random = pool.Random(50, 3);
+        Assert.Equal(50, random.Select(s => s.Id).Distinct().Count());
+        Assert.Equal(random.Select(s => s.Id), pool.Random(50, 3).Select(s => s.Id));
+        Assert.True(SkillTaxonomy.Contains("relate/above"));
+    }
+}
