@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using FailureSynth.Redis;
+using Microsoft.Extensions.Logging;
+
+namespace FailureSynth.Caching.Tests;
+
+/// <summary>Redis stops under a running campaign: the accelerators carry on, the stores that decide correctness throw.</summary>
+public sealed class RedisOutageTests
+{
+    private static bool IsRedisUnavailable(Exception e) => e is RedisConnectionException or RedisTimeoutException;
+
+    [Fact]
+    public async Task When_redis_stops_the_cache_and_counters_degrade_and_the_registry_and_event_store_throw_until_it_returns()
+    {
+        await using TemporaryRedisServer server = await TemporaryRedisServer.StartAsync();
+        // A short command timeout keeps each failed call short; production keeps the default.
+        await using RedisConnection connection = await server.ConnectAsync(",syncTimeout=300");
+        IRedisDatabase database = connection.GetDatabase();
+        var cacheLog = new RecordingLogger();
+        var counterLog = new RecordingLogger();
+        var cache = new RedisCallCache(database, "fs:outage:", cacheLog);
+        var counters = new CampaignProgressCounters(database, "outage", counterLog);
+        var registry = new RedisDuplicateRegistry(database, "outage");
+        var processed = new RedisProcessedEventStore(database);
+        string key = RedisCallCache.Key("model", "prompt");
+        Assert.True(await cache.SetAsync(key, "cached before the outage"));
+        Assert.Equal(1, await counters.IncrementAsync("filter.accepted"));
+
+        await server.Process.StopAsync();
+
+        var timer = Stopwatch.StartNew();
+        Assert.Null(await cache.GetAsync<string>(key));
+        Assert.False(await cache.SetAsync(key, "not stored"));
+        Assert.Equal("computed", await cache.GetOrCreateAsync(["model", "prompt"], _ => Task.FromResult("computed")));
+        Assert.Null(await counters.IncrementAsync("filter.accepted"));
+        Assert.Empty(await counters.GetAllAsync());
+        Assert.True(cache.IsRedisUnavailable);
+        Assert.True(counters.IsRedisUnavailable);
+        Assert.True(IsRedisUnavailable(await Assert.ThrowsAnyAsync<Exception>(() => registry.TryAddAsync("k", "sample-1", CancellationToken.None))));
+        Assert.True(IsRedisUnavailable(await Assert.ThrowsAnyAsync<Exception>(() => processed.IsProcessedAsync("svc/H", "event-1"))));
+        Assert.True(IsRedisUnavailable(await Assert.ThrowsAnyAsync<Exception>(() => processed.TryMarkProcessedAsync("svc/H", "event-1"))));
+        Assert.True(timer.Elapsed < TimeSpan.FromSeconds(10), $"the calls during the outage took {timer.Elapsed.TotalSeconds:0.0} s; each should fail within its timeout");
+
+        // One warning when the outage starts, not one per call.
+        Assert.Equal(1, cacheLog.Count(LogLevel.Warning, "Redis is unavailable to the call cache"));
+        Assert.Equal(1, counterLog.Count(LogLevel.Warning, "Redis is unavailable to the campaign progress counters"));
+
+        // The server comes back empty (nothing is persisted): the cache recomputes and stores again.
+        await server.Process.RestartAsync();
+        long deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
+        while (!await cache.SetAsync(RedisCallCache.Key("probe"), "x"))
+            Assert.True(Stopwatch.GetTimestamp() < deadline, "the cache did not reach the restarted server within 10 s");
+        Assert.False(cache.IsRedisUnavailable);
+        Assert.Equal(1, cacheLog.Count(LogLevel.Information, "Redis answers the call cache again"));
+        Assert.Null(await cache.GetAsync<string>(key));
+        Assert.Equal("recomputed", await cache.GetOrCreateAsync(["model", "prompt"], _ => Task.FromResult("recomputed")));
+        Assert.Equal("recomputed", await cache.GetAsync<string>(key));
+        Assert.True(await registry.TryAddAsync("k", "sample-1", CancellationToken.None));
+        Assert.Equal(1, await counters.IncrementAsync("filter.accepted"));
+        Assert.False(counters.IsRedisUnavailable);
+    }
+}
