@@ -121,4 +121,17 @@ public sealed class TeacherAndLocatorTests
         Assert.Contains("cyan", diagnosis.Text);
         Assert.Equal("relate/above", TeacherSkills.Match("Is the red circle above the blue square? which object is higher"));
     }
+
+    [Fact]
+    public async Task A_request_no_skill_text_matches_still_gets_proposals_for_one_fixed_guessed_skill()
+    {
+        var request = new SkillDiagnosis("What is 8 minus 8?", null);
+        Assert.Null(TeacherSkills.Match(request.Text));
+        var first = await Teacher.ProposeAsync(request, null, 5, 1, default);
+        var second = await Teacher.ProposeAsync(request, null, 5, 1, default);
+        Assert.Equal(5, first.Count);
+        Assert.Single(first.Select(p => p.SkillKey).Distinct());
+        Assert.Equal(first.Select(p => p.Id), second.Select(p => p.Id));
+        Assert.Equal(TeacherSkills.Guess(request.Text), first[0].SkillKey);
+    }
 }

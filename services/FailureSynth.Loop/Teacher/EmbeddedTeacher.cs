@@ -125,7 +125,7 @@ public sealed class EmbeddedTeacher : ITeacher
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         cancellationToken.ThrowIfCancellationRequested();
         string key = skill.SkillKey is { } k && SkillTaxonomy.Contains(k) ? k
-            : TeacherSkills.Match(skill.Text) ?? throw new ArgumentException($"The embedded teacher cannot tell which skill '{skill.Text}' is about.", nameof(skill));
+            : TeacherSkills.Match(skill.Text) ?? TeacherSkills.Guess(skill.Text);
         var samples = _generator.SampleForSkill(key, n, seed);
         var proposals = new List<SampleProposal>(samples.Count);
         foreach (WorldSample sample in samples)

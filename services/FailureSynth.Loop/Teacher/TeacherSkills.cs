@@ -91,6 +91,17 @@ public static class TeacherSkills
         return hits.Count == 0 ? null : hits[0].Id;
     }
 
+    /// <summary>
+    /// A skill for a text nothing in the taxonomy matches (e.g. a bare step like "What is 8 minus 8?"): drawn
+    /// uniformly, seeded by the text, so the same text always gets the same guess. This is what requesting data
+    /// without a diagnosis costs.
+    /// </summary>
+    public static string Guess(string text)
+    {
+        var rng = World.DeterministicRandom.Derive(Common.StableHash.Seed("skill-guess", text ?? ""));
+        return SkillTaxonomy.All[rng.NextInt(SkillTaxonomy.All.Count)].Key;
+    }
+
     private static SkillKey CountKey(CountProgram p, int stepIndex, int count, string gold, IReadOnlyList<StepAnswer> studentSteps)
     {
         var chain = Reasoning.RefinementChain(p.Target, minimumLength: 2);
