@@ -109,7 +109,7 @@ public static class Experiments
         var findings = new List<string>
         {
             F($"targeted-bm25 K={k}: {100 * t.Mean:0.0} ± {100 * t.Sd:0.0} % vs random K={k}: {100 * rnd.Mean:0.0} ± {100 * rnd.Sd:0.0} % -> targeted {(t.Mean - rnd.Mean > Math.Max(t.Sd, rnd.Sd) ? "beats" : t.Mean > rnd.Mean ? "is above (within the larger sd of)" : "does NOT beat")} random at equal K ({100 * (t.Mean - rnd.Mean):+0.0;-0.0} points)."),
-            F($"full pool ({pool.Samples.Count} samples, {fullSteps} steps, about {100.0 * fullSteps * 64 / (pool.Samples.Count * (1 + lab.Config.Budget.Replay)):0} % of one epoch): {100 * full.Mean:0.0} ± {100 * full.Sd:0.0} %; targeted-bm25 is {100 * (t.Mean - full.Mean):+0.0;-0.0} points from it with {100.0 * k / pool.Samples.Count:0.0} % of the pool and half of its steps."),
+            F($"full pool ({pool.Samples.Count} samples, {fullSteps} steps, about {100.0 * fullSteps * 64 / (pool.Samples.Count + Math.Min(lab.Original.Count, pool.Samples.Count * lab.Config.Budget.Replay)):0} % of one epoch over pool + replay): {100 * full.Mean:0.0} ± {100 * full.Sd:0.0} %; targeted-bm25 is {100 * (t.Mean - full.Mean):+0.0;-0.0} points from it with {100.0 * k / pool.Samples.Count:0.0} % of the pool and half of its steps."),
         };
         return Report("retrieval", "Seed 002's table: top-K support samples retrieved by BM25 for the diagnosed skills vs K random support samples vs the whole pool.",
             command, seeds, lab, rows, PerSkill(runs), findings,
