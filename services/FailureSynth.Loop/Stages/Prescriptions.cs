@@ -159,15 +159,7 @@ public sealed class SupportPool
     /// <summary><paramref name="count"/> pool samples drawn uniformly without replacement (the random-retrieval baseline).</summary>
     public IReadOnlyList<WorldSample> Random(int count, long seed)
     {
-        var rng = DeterministicRandom.Derive(seed, 0x5eed);
-        var order = Enumerable.Range(0, Samples.Count).ToArray();
-        int n = Math.Min(count, order.Length);
-        for (int i = 0; i < n; i++)
-        {
-            int j = i + rng.NextInt(order.Length - i);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return [.. order.Take(n).Select(i => Samples[i])];
+        return [.. DeterministicDraw.Indices(Samples.Count, count, DeterministicRandom.Derive(seed, 0x5eed)).Select(i => Samples[i])];
     }
 }
 

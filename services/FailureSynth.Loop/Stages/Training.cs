@@ -61,15 +61,7 @@ public static class StudentTraining
     /// <summary>A deterministic replay draw of <paramref name="count"/> samples from the original training data.</summary>
     public static IReadOnlyList<WorldSample> Replay(IReadOnlyList<WorldSample> original, int count, long seed)
     {
-        var rng = DeterministicRandom.Derive(seed, 0x7e91a7);
-        var order = Enumerable.Range(0, original.Count).ToArray();
-        int n = Math.Min(count, order.Length);
-        for (int i = 0; i < n; i++)
-        {
-            int j = i + rng.NextInt(order.Length - i);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return [.. order.Take(n).Order().Select(i => original[i])];
+        return [.. DeterministicDraw.Indices(original.Count, count, DeterministicRandom.Derive(seed, 0x7e91a7)).Order().Select(i => original[i])];
     }
 
     /// <summary>Fine-tunes a copy of <paramref name="checkpoint"/> on <paramref name="added"/> plus replay; returns the new student.</summary>
