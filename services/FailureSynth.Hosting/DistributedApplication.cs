@@ -282,7 +282,9 @@ public sealed class DistributedApplication : IAsyncDisposable
         catch when (!cancellationToken.IsCancellationRequested)
         {
             var causes = starts.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).OfType<DistributedApplicationException>().ToList();
-            var abandoned = runtimes.Where(r => r.Ready.Task.IsCanceled).ToList();
+            // Not ready and not the one that failed: whether its start was already cancelled when the failure
+            // surfaced is a matter of timing, so readiness, not cancellation, decides.
+            var abandoned = runtimes.Where(r => !r.Ready.Task.IsCompletedSuccessfully && r.Status.All(s => s.State != ReplicaState.FailedToStart)).ToList();
             var neverStarted = abandoned.Where(r => r.Status.All(s => s.State == ReplicaState.Waiting)).Select(r => r.Name).ToList();
             var cutShort = abandoned.Select(r => r.Name).Except(neverStarted).ToList();
             string message = "The application could not start, so everything it had started was stopped." + Environment.NewLine +
