@@ -141,14 +141,8 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         return new CampaignResult(_out, datasetDirectory, reportPath, report);
     }
 
-    private IStepLocator CreateLocator(ITeacher teacher) => config.Locate.Method switch
-    {
-        "answer-switch" => new AnswerSwitchLocator(teacher, config.Locate.Bias, config.Locate.Delta, config.Locate.Lambda),
-        "random" => new RandomStepLocator(config.Seed),
-        "prompt-per-step" => new PromptPerStepLocator(teacher, config.Locate.Bias),
-        "pseudo-rationale" => new PseudoRationaleLocator(teacher),
-        _ => throw new CampaignConfigException($"locate.method '{config.Locate.Method}' is unknown."),
-    };
+    private IStepLocator CreateLocator(ITeacher teacher) =>
+        Locators.Create(config.Locate.Method, teacher, config.Locate.Bias, config.Locate.Delta, config.Locate.Lambda, config.Seed);
 
     // At most budget.failures failures are analysed: a deterministic draw when there are more.
     private List<Failure> Analysed(IReadOnlyList<Failure> failures, int iteration)

@@ -94,14 +94,8 @@ public sealed class Lab
         return failures;
     }
 
-    public IStepLocator Locator(string method, int seed) => method switch
-    {
-        "answer-switch" => new AnswerSwitchLocator(Teacher, Config.Locate.Bias, Config.Locate.Delta, Config.Locate.Lambda),
-        "random" => new RandomStepLocator(seed),
-        "prompt-per-step" => new PromptPerStepLocator(Teacher, Config.Locate.Bias),
-        "pseudo-rationale" => new PseudoRationaleLocator(Teacher),
-        _ => throw new ArgumentException($"unknown locator '{method}'"),
-    };
+    public IStepLocator Locator(string method, int seed) =>
+        Locators.Create(method, Teacher, Config.Locate.Bias, Config.Locate.Delta, Config.Locate.Lambda, seed);
 
     /// <summary>Locates and diagnoses (at most budget.failures of) the failures.</summary>
     public async Task<IReadOnlyList<DiagnosedFailure>> DiagnoseAsync(IReadOnlyList<CollectedFailure> failures, IStepLocator locator, int seed, CancellationToken cancellationToken)

@@ -151,17 +151,27 @@ public sealed class PseudoRationaleLocator(ITeacher teacher, double bias = 0.99)
     private static bool Same(string a, string b) => string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>Helpers shared by the locators.</summary>
-internal static class Locators
+/// <summary>Helpers shared by the locators, and the one place a locator is chosen by name.</summary>
+public static class Locators
 {
-    public static void RequireSteps(Failure failure)
+    /// <summary>The locator named <paramref name="method"/> (answer-switch, random, prompt-per-step, pseudo-rationale).</summary>
+    public static IStepLocator Create(string method, ITeacher teacher, double bias, double delta, int lambda, long seed) => method switch
+    {
+        "answer-switch" => new AnswerSwitchLocator(teacher, bias, delta, lambda),
+        "random" => new RandomStepLocator(seed),
+        "prompt-per-step" => new PromptPerStepLocator(teacher, bias),
+        "pseudo-rationale" => new PseudoRationaleLocator(teacher),
+        _ => throw new ArgumentException($"Unknown locator '{method}'; use answer-switch, random, prompt-per-step or pseudo-rationale.", nameof(method)),
+    };
+
+    internal static void RequireSteps(Failure failure)
     {
         ArgumentNullException.ThrowIfNull(failure);
         if (failure.Steps.Count == 0)
             throw new ArgumentException($"Failure {failure.Id} has no reasoning steps; locate needs the student's rationale (answer in reasoning mode).", nameof(failure));
     }
 
-    public static LocatedStep At(Failure failure, int index, string method, bool fallback, IReadOnlyList<double>? margins = null)
+    internal static LocatedStep At(Failure failure, int index, string method, bool fallback, IReadOnlyList<double>? margins = null)
     {
         var step = failure.Steps[index - 1];
         return new LocatedStep(index, step.Question, step.Answer, method, fallback,
