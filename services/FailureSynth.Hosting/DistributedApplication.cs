@@ -285,7 +285,8 @@ public sealed class DistributedApplication : IAsyncDisposable
             // Not ready and not the one that failed: whether its start was already cancelled when the failure
             // surfaced is a matter of timing, so readiness, not cancellation, decides.
             var abandoned = runtimes.Where(r => !r.Ready.Task.IsCompletedSuccessfully && r.Status.All(s => s.State != ReplicaState.FailedToStart)).ToList();
-            var neverStarted = abandoned.Where(r => r.Status.All(s => s.State == ReplicaState.Waiting)).Select(r => r.Name).ToList();
+            // Never started = no replica ever got a process (its state may already read Exited after the stop).
+            var neverStarted = abandoned.Where(r => r.Status.All(s => s.ProcessId is null)).Select(r => r.Name).ToList();
             var cutShort = abandoned.Select(r => r.Name).Except(neverStarted).ToList();
             string message = "The application could not start, so everything it had started was stopped." + Environment.NewLine +
                 string.Join(Environment.NewLine, causes.Select(c => c.Message)) +
