@@ -35,6 +35,12 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     /// <summary>Lines about decisions worth telling the user (cache hits, resumed stages).</summary>
     public event Action<string>? Note;
 
+    /// <summary>
+    /// Who does the stage work; null: <see cref="InProcessWorkers"/> over the embedded student and teacher.
+    /// Given the compute context, the teacher and the locator the config asks for.
+    /// </summary>
+    public Func<ComputeContext, ITeacher, IStepLocator, ICampaignWorkers>? Workers { get; init; }
+
     public async Task<CampaignResult> RunAsync(IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
     {
         int threads = config.Threads == 0 ? Environment.ProcessorCount : config.Threads;
@@ -55,51 +61,35 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var allLocated = new Dictionary<string, LocatedStep>(StringComparer.Ordinal);
         EvaluationReport? baseReport = null;
         SupportPool? pool = null;
+        var locator = CreateLocator(teacher);
+        var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions()));
         for (int k = 1; k <= config.Iterations; k++)
         {
             string dir = Path.Combine(_out, $"iter-{k}");
-            var student = TinyVlmStudent.FromBytes(checkpoint, context, $"iteration {k} student");
             string version = StudentTraining.Version(checkpoint);
 
             var evaluated = await StageAsync(dir, k, CampaignStages.Evaluate, progress, async report =>
             {
-                var (failures, correct) = await FailureCollector.CollectAsync(new EmbeddedStudent(student, version), validation, $"{config.Name}/{config.Seed}/{k}", imageSize,
-                    new SyncProgress<int>(n => report(n, validation.Count)), cancellationToken).ConfigureAwait(false);
-                return new EvaluateOutput(version, validation.Count, correct, [.. failures.Select(f => f.Failure)]);
+                var result = await workers.EvaluateAsync(new EvaluationWork($"{config.Name}/{config.Seed}/{k}", checkpoint, version, config.Validation, validation, imageSize, threads),
+                    report, cancellationToken).ConfigureAwait(false);
+                return new EvaluateOutput(version, validation.Count, result.Correct, result.Failures);
             }).ConfigureAwait(false);
 
             var analysed = Analysed(evaluated.Failures, k);
-            var locator = CreateLocator(teacher);
             var located = await StageAsync(dir, k, CampaignStages.Locate, progress, async report =>
-            {
-                var list = new List<LocatedFailure>();
-                foreach (var f in analysed)
-                {
-                    list.Add(new LocatedFailure(f.Id, await locator.LocateAsync(f, cancellationToken).ConfigureAwait(false)));
-                    report(list.Count, analysed.Count);
-                }
-                return new LocateOutput(locator.Name, list);
-            }).ConfigureAwait(false);
+                new LocateOutput(locator.Name, await workers.LocateAsync(analysed, report, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
 
             var steps = located.Located.ToDictionary(l => l.FailureId, l => l.Step, StringComparer.Ordinal);
             foreach (var (id, step) in steps) allLocated[id] = step;
             var diagnosed = await StageAsync(dir, k, CampaignStages.Diagnose, progress, async report =>
-            {
-                var list = new List<DiagnosedRecord>();
-                foreach (var f in analysed)
-                {
-                    list.Add(new DiagnosedRecord(f.Id, await teacher.DiagnoseSkillAsync(f, steps[f.Id], cancellationToken).ConfigureAwait(false)));
-                    report(list.Count, analysed.Count);
-                }
-                return new DiagnoseOutput(list);
-            }).ConfigureAwait(false);
+                new DiagnoseOutput(await workers.DiagnoseAsync([.. analysed.Select(f => (f, steps[f.Id]))], report, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
 
             var diagnoses = diagnosed.Diagnoses.ToDictionary(d => d.FailureId, d => d.Diagnosis, StringComparer.Ordinal);
             var work = analysed.Select(f => new DiagnosedFailure(f, steps[f.Id], diagnoses[f.Id])).ToList();
             if (config.Prescription == "retrieve" && pool is null && !File.Exists(Path.Combine(dir, CampaignStages.Prescribe + ".json")))
                 pool = await BuildPoolAsync(teacher, k, progress, cancellationToken).ConfigureAwait(false);
             var prescribed = await StageAsync(dir, k, CampaignStages.Prescribe, progress, async report =>
-                await PrescribeAsync(teacher, work, k, pool, duplicates, report, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                await PrescribeAsync(teacher, workers, work, k, pool, duplicates, report, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             // Replays of later iterations must see this iteration's accepted samples as duplicates too.
             foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
             allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
@@ -118,6 +108,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
 
             var measured = await StageAsync(dir, k, CampaignStages.Measure, progress, report =>
             {
+                var student = TinyVlmStudent.FromBytes(checkpoint, context, $"iteration {k} student");
                 baseReport ??= LoadOrEvaluate(Path.Combine(_out, "base-eval.json"), student, test, report);
                 var before = k == 1 ? baseReport : LoadOrEvaluate(Path.Combine(_out, $"iter-{k - 1}", "eval.json"), student, test, report);
                 var tuned = TinyVlmStudent.FromBytes(File.ReadAllBytes(Path.Combine(_out, trained.Checkpoint)), context, trained.Checkpoint);
@@ -152,7 +143,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         return [.. ordered.OrderBy(f => f.Id, StringComparer.Ordinal)];
     }
 
-    private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, List<DiagnosedFailure> work, int k, SupportPool? pool, IDuplicateRegistry duplicates,
+    private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, SupportPool? pool, IDuplicateRegistry duplicates,
         Action<long, long> report, CancellationToken cancellationToken)
     {
         var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose);
@@ -166,7 +157,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         }
         else
         {
-            var synthesizer = new Synthesizer(teacher, new QualityFilter(teacher, config.Filter.ToOptions()));
+            var synthesizer = new Synthesizer(workers.Proposals, new QualityFilter(teacher, config.Filter.ToOptions()));
             result = await synthesizer.PrescribeAsync(demands, seed, duplicates, new SyncProgress<int>(n => report(n, config.Budget.Samples)), cancellationToken).ConfigureAwait(false);
         }
         report(result.Samples.Count, config.Budget.Samples);

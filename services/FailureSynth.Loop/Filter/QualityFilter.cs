@@ -35,6 +35,16 @@ public sealed record FilterVerdict(string ProposalId, FilterReason Reason, strin
     public bool Accepted => Reason == FilterReason.Accepted;
 }
 
+/// <summary>
+/// The per-proposal part of the filter's work: a rejection already decided (schema, wrong answer), or the
+/// verified answer and the judge's score. <see cref="Image"/> holds the rendered pixels in-process only.
+/// </summary>
+public sealed record ProposalCheck(SampleProposal Proposal, FilterVerdict? Rejected, string? VerifiedAnswer, JudgeVerdict? Judge)
+{
+    [JsonIgnore]
+    public RgbImage? Image { get; init; }
+}
+
 /// <summary>A proposal that passed the filter: its rendered image and the exact rationale of its verified program.</summary>
 public sealed record AcceptedSample(SampleProposal Proposal, RgbImage Image, IReadOnlyList<ReasoningStep> Steps, IReadOnlyList<string> Skills, FilterVerdict Verdict);
 
@@ -59,32 +69,54 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
         IProgress<int>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(proposals);
-        var ordered = proposals.OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
         // Rendering and judging are independent per proposal: do them in parallel, decide in order.
-        var checks = new (FilterVerdict? Early, RgbImage? Image, string? Answer, JudgeVerdict? Judge)[ordered.Count];
-        await Parallel.ForAsync(0, ordered.Count, new ParallelOptions { CancellationToken = cancellationToken }, async (i, ct) =>
-        {
-            var p = ordered[i];
-            if (SchemaProblem(p) is { } problem) { checks[i] = (new FilterVerdict(p.Id, FilterReason.Schema, problem, null, null), null, null, null); return; }
-            string verified = ProgramExecutor.Execute(p.Program!, p.Scene!);
-            if (!string.Equals(verified, p.Answer.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                checks[i] = (new FilterVerdict(p.Id, FilterReason.WrongAnswer, $"proposed '{p.Answer}' but the program gives '{verified}' on the scene", null, verified), null, verified, null);
-                return;
-            }
-            RgbImage image = SceneRasterizer.Render(p.Scene!, imageSize);
-            JudgeVerdict? verdict = Options.UseJudge ? await judge.JudgeAsync(p, image, ct).ConfigureAwait(false) : null;
-            checks[i] = (null, image, verified, verdict);
-        }).ConfigureAwait(false);
+        var checks = new ProposalCheck[proposals.Count];
+        await Parallel.ForAsync(0, proposals.Count, new ParallelOptions { CancellationToken = cancellationToken }, async (i, ct) =>
+            checks[i] = await CheckAsync(proposals[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return await DecideAsync(checks, duplicates, acceptedPerSkill, progress, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// The checks of one proposal that depend on nothing else: schema, the answer re-executed on the scene, and
+    /// (when the answer is right) the judge's score of the rendered image. Any replica may run it, in any order.
+    /// </summary>
+    public async Task<ProposalCheck> CheckAsync(SampleProposal proposal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        var p = proposal;
+        if (SchemaProblem(p) is { } problem) return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.Schema, problem, null, null), null, null);
+        string verified = ProgramExecutor.Execute(p.Program!, p.Scene!);
+        if (!string.Equals(verified, p.Answer.Trim(), StringComparison.OrdinalIgnoreCase))
+            return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.WrongAnswer, $"proposed '{p.Answer}' but the program gives '{verified}' on the scene", null, verified), verified, null);
+        RgbImage image = SceneRasterizer.Render(p.Scene!, imageSize);
+        JudgeVerdict? verdict = Options.UseJudge ? await judge.JudgeAsync(p, image, cancellationToken).ConfigureAwait(false) : null;
+        return new ProposalCheck(p, null, verified, verdict) { Image = image };
+    }
+
+    /// <summary>
+    /// The decisions that depend on other proposals: judge threshold, near-duplicates (through
+    /// <paramref name="duplicates"/>) and the per-skill cap, taken in proposal-id order so the outcome does not
+    /// depend on the order checks arrived in.
+    /// </summary>
+    public async Task<(IReadOnlyList<AcceptedSample> Accepted, IReadOnlyList<FilterVerdict> Verdicts)> DecideAsync(
+        IReadOnlyList<ProposalCheck> checks, IDuplicateRegistry duplicates, IDictionary<string, int> acceptedPerSkill,
+        IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        ArgumentNullException.ThrowIfNull(duplicates);
+        ArgumentNullException.ThrowIfNull(acceptedPerSkill);
+        var ordered = checks.OrderBy(c => c.Proposal.Id, StringComparer.Ordinal).ToList();
         var accepted = new List<AcceptedSample>();
         var verdicts = new List<FilterVerdict>(ordered.Count);
         for (int i = 0; i < ordered.Count; i++)
         {
-            var p = ordered[i];
-            var (early, image, answer, judged) = checks[i];
+            var check = ordered[i];
+            var p = check.Proposal;
+            var (answer, judged) = (check.VerifiedAnswer, check.Judge);
             FilterVerdict verdict;
-            if (early is not null) verdict = early;
+            if (check.Rejected is { } early) verdict = early;
+            else if (Options.UseJudge && judged is null)
+                verdict = new FilterVerdict(p.Id, FilterReason.JudgeScore, "no judge score came with the check", null, answer);
             else if (judged is not null && judged.Score is < 1 or > 3)
                 verdict = new FilterVerdict(p.Id, FilterReason.JudgeScore, $"judge returned score {judged.Score}, outside 1..3", judged.Score, answer);
             else if (judged is not null && judged.Score < Options.JudgeThreshold)
@@ -101,7 +133,9 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
                 {
                     acceptedPerSkill[skill] = already + 1;
                     verdict = new FilterVerdict(p.Id, FilterReason.Accepted, judged?.Reason ?? "verified", judged?.Score, answer);
-                    accepted.Add(new AcceptedSample(p, image!, Reasoning.Decompose(p.Program!, p.Scene!), ProgramSkills.For(p.Program!, p.Scene!), verdict));
+                    // A check that travelled between services carries no pixels: render again (deterministic).
+                    var image = check.Image ?? SceneRasterizer.Render(p.Scene!, imageSize);
+                    accepted.Add(new AcceptedSample(p, image, Reasoning.Decompose(p.Program!, p.Scene!), ProgramSkills.For(p.Program!, p.Scene!), verdict));
                 }
             }
             verdicts.Add(verdict);

@@ -31,25 +31,27 @@ public static class FailureCollector
             var replies = await student.AnswerAsync(queries, StudentMode.Reasoning, cancellationToken).ConfigureAwait(false);
             for (int i = 0; i < chunk.Count; i++)
             {
-                var sample = chunk[i];
-                var reply = replies[i];
-                if (string.Equals(reply.Answer.Trim(), sample.ShortAnswer, StringComparison.OrdinalIgnoreCase))
-                {
-                    correct++;
-                    continue;
-                }
-                var failure = new Failure(
-                    StableHash.Id("fail", scope, sample.Id),
-                    sample.Id,
-                    new TeacherQuestion(sample.Question, sample.Family, sample.Program, sample.Choices),
-                    sample.ShortAnswer,
-                    reply.Answer.Trim().ToLowerInvariant(),
-                    reply.Steps,
-                    sample.Skills);
-                failures.Add(new CollectedFailure(failure, sample));
+                if (ToFailure(chunk[i], replies[i], scope) is { } failure) failures.Add(new CollectedFailure(failure, chunk[i]));
+                else correct++;
             }
             progress?.Report(Math.Min(validation.Count, start + Batch));
         }
         return (failures, correct);
+    }
+
+    /// <summary>The failure a reply makes of a validation sample, or null when the answer is right.</summary>
+    public static Failure? ToFailure(WorldSample sample, StudentReply reply, string scope)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        ArgumentNullException.ThrowIfNull(reply);
+        if (string.Equals(reply.Answer.Trim(), sample.ShortAnswer, StringComparison.OrdinalIgnoreCase)) return null;
+        return new Failure(
+            StableHash.Id("fail", scope, sample.Id),
+            sample.Id,
+            new TeacherQuestion(sample.Question, sample.Family, sample.Program, sample.Choices),
+            sample.ShortAnswer,
+            reply.Answer.Trim().ToLowerInvariant(),
+            reply.Steps,
+            sample.Skills);
     }
 }

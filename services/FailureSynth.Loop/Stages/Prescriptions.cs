@@ -50,12 +50,44 @@ public static class DemandPlanner
     }
 }
 
-/// <summary>Seed 000/001's prescription: the teacher proposes samples for each demanded skill, they are rendered and filtered, and proposing continues (a few rounds) until each demand is met.</summary>
-public sealed class Synthesizer(ITeacher teacher, QualityFilter filter)
+/// <summary>
+/// Proposes samples for a skill and checks each one (schema, answer, judge): in-process, or through the
+/// Teacher, ImageSynth and QualityFilter services. The result must depend only on the arguments.
+/// </summary>
+public interface IProposalPipeline
+{
+    Task<IReadOnlyList<ProposalCheck>> ProposeAndCheckAsync(SkillDiagnosis skill, int n, long seed, CancellationToken cancellationToken);
+}
+
+/// <summary>The in-process pipeline: the teacher proposes, the filter checks the proposals in parallel.</summary>
+public sealed class LocalProposalPipeline(ITeacher teacher, QualityFilter filter) : IProposalPipeline
+{
+    public async Task<IReadOnlyList<ProposalCheck>> ProposeAndCheckAsync(SkillDiagnosis skill, int n, long seed, CancellationToken cancellationToken)
+    {
+        var proposals = await teacher.ProposeAsync(skill, null, n, seed, cancellationToken).ConfigureAwait(false);
+        var checks = new ProposalCheck[proposals.Count];
+        await Parallel.ForAsync(0, proposals.Count, new ParallelOptions { CancellationToken = cancellationToken }, async (i, ct) =>
+            checks[i] = await filter.CheckAsync(proposals[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return checks;
+    }
+}
+
+/// <summary>
+/// Seed 000/001's prescription: the teacher proposes samples for each demanded skill, they are rendered and
+/// checked, and proposing continues (a few rounds) until each demand is met. Proposals and checks depend only
+/// on (skill, count, seed), so every demand's first round is started at once (spread over the pipeline's
+/// workers); the decisions (duplicates, caps) are then taken demand by demand, in query order, which keeps the
+/// result the same however the work was spread.
+/// </summary>
+public sealed class Synthesizer(IProposalPipeline pipeline, QualityFilter filter)
 {
     /// <summary>Proposals asked per accepted sample wanted, on the first round.</summary>
     public const double Overshoot = 1.3;
     public const int MaxRounds = 4;
+
+    public Synthesizer(ITeacher teacher, QualityFilter filter) : this(new LocalProposalPipeline(teacher, filter), filter)
+    {
+    }
 
     public async Task<PrescriptionResult> PrescribeAsync(IReadOnlyList<SkillDemand> demands, long seed, IDuplicateRegistry duplicates,
         IProgress<int>? progress, CancellationToken cancellationToken)
@@ -64,28 +96,46 @@ public sealed class Synthesizer(ITeacher teacher, QualityFilter filter)
         var verdicts = new List<FilterVerdict>();
         var perSkill = new Dictionary<string, int>(StringComparer.Ordinal);
         int proposed = 0;
-        foreach (var demand in demands.OrderBy(d => d.Query, StringComparer.Ordinal))
+        var ordered = demands.OrderBy(d => d.Query, StringComparer.Ordinal).ToList();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var firstRounds = ordered.Select(d => Round(d, 0, d.Count, seed, stop.Token)).ToList();
+        try
         {
-            int got = 0;
-            for (int round = 0; round < MaxRounds && got < demand.Count; round++)
+            for (int d = 0; d < ordered.Count; d++)
             {
-                int want = demand.Count - got;
-                int ask = round == 0 ? (int)Math.Ceiling(want * Overshoot) + 2 : want * 2 + 4;
-                long roundSeed = StableHash.Seed("synthesise", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), demand.Query, round.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                var proposals = await teacher.ProposeAsync(new SkillDiagnosis(demand.Query, demand.SkillKey), null, ask, roundSeed, cancellationToken).ConfigureAwait(false);
-                proposed += proposals.Count;
-                var (accepted, roundVerdicts) = await filter.FilterAsync(proposals, duplicates, perSkill, null, cancellationToken).ConfigureAwait(false);
-                verdicts.AddRange(roundVerdicts);
-                foreach (var a in accepted.Take(want))
+                var demand = ordered[d];
+                int got = 0;
+                for (int round = 0; round < MaxRounds && got < demand.Count; round++)
                 {
-                    samples.Add(new PrescribedSample(a, "synthesised", demand, demand.FailureIds));
-                    got++;
+                    int want = demand.Count - got;
+                    var checks = await (round == 0 ? firstRounds[d] : Round(demand, round, want, seed, stop.Token)).ConfigureAwait(false);
+                    proposed += checks.Count;
+                    var (accepted, roundVerdicts) = await filter.DecideAsync(checks, duplicates, perSkill, null, cancellationToken).ConfigureAwait(false);
+                    verdicts.AddRange(roundVerdicts);
+                    foreach (var a in accepted.Take(want))
+                    {
+                        samples.Add(new PrescribedSample(a, "synthesised", demand, demand.FailureIds));
+                        got++;
+                    }
+                    if (accepted.Count == 0 && roundVerdicts.All(v => v.Reason == FilterReason.SkillCap)) break;
                 }
-                if (accepted.Count == 0 && roundVerdicts.All(v => v.Reason == FilterReason.SkillCap)) break;
+                progress?.Report(samples.Count);
             }
-            progress?.Report(samples.Count);
+        }
+        finally
+        {
+            // A failure or cancellation must not leave first rounds running unobserved.
+            await stop.CancelAsync().ConfigureAwait(false);
+            try { await Task.WhenAll(firstRounds).ConfigureAwait(false); } catch (Exception) when (stop.IsCancellationRequested) { }
         }
         return new PrescriptionResult(samples, verdicts, proposed);
+    }
+
+    private Task<IReadOnlyList<ProposalCheck>> Round(SkillDemand demand, int round, int want, long seed, CancellationToken cancellationToken)
+    {
+        int ask = round == 0 ? (int)Math.Ceiling(want * Overshoot) + 2 : want * 2 + 4;
+        long roundSeed = StableHash.Seed("synthesise", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), demand.Query, round.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return pipeline.ProposeAndCheckAsync(new SkillDiagnosis(demand.Query, demand.SkillKey), ask, roundSeed, cancellationToken);
     }
 }
 

@@ -1,0 +1,243 @@
+using FailureSynth.Loop.Campaigns;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.Messaging;
+
+namespace FailureSynth.Events;
+
+// The loop over the bus (ARCHITECTURE §4). The Trainer publishes a request and collects the replies that carry
+// its RequestId; every reply has an Index, so a redelivered reply is recognised and counted once:
+//   EvaluationRequested -> Student -> EvaluationAnswered
+//   FailureCollected    -> Teacher -> StepLocated
+//   DiagnosisRequested  -> Teacher -> SkillDiagnosed
+//   SynthesisRequested  -> Teacher -> SynthesisProposed (how many) + SampleProposed (each)
+//                       -> ImageSynth -> SampleRendered -> QualityFilter -> SampleChecked
+// Requests carry everything the worker needs (teacher settings, locator, split), so workers hold no campaign state.
+
+/// <summary>A validation split, as the generator makes it.</summary>
+public sealed record SplitSpec(string Profile, int Count, long Seed)
+{
+    public static SplitSpec Of(SplitConfig split) => new(split.Profile, split.Count, split.Seed);
+}
+
+/// <summary>The locator the campaign asked for.</summary>
+public sealed record LocatorSpec(string Method, double Bias, double Delta, int Lambda, long Seed);
+
+/// <summary>Evaluate validation samples [Start, Start+Count) of <see cref="Split"/> with the checkpoint at <see cref="CheckpointPath"/> (under the data root).</summary>
+public sealed record EvaluationRequested : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required string Scope { get; init; }
+    public required string ModelVersion { get; init; }
+    public required string CheckpointPath { get; init; }
+    public required SplitSpec Split { get; init; }
+    public required int Start { get; init; }
+    public required int Count { get; init; }
+    public required int ImageSize { get; init; }
+    public required int Threads { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Text(nameof(Scope), Scope);
+        c.Text(nameof(ModelVersion), ModelVersion);
+        c.RelativePath(nameof(CheckpointPath), CheckpointPath);
+        c.Present(nameof(Split), Split);
+        if (Split is not null)
+        {
+            c.Text("Split.Profile", Split.Profile);
+            c.Range("Split.Count", Split.Count, 1, 10_000_000);
+            c.Range(nameof(Start), Start, 0, Split.Count - 1);
+            c.Range(nameof(Count), Count, 1, Split.Count - Start);
+        }
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Range(nameof(ImageSize), ImageSize, 8, 512);
+        c.Range(nameof(Threads), Threads, 1, 256);
+    });
+}
+
+/// <summary>The student's failures among one evaluation batch, in validation order, and how many it got right.</summary>
+public sealed record EvaluationAnswered : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required int Correct { get; init; }
+    public required IReadOnlyList<Failure> Failures { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Range(nameof(Correct), Correct, 0, int.MaxValue);
+        c.Items(nameof(Failures), Failures);
+    });
+}
+
+/// <summary>A failure to locate the first wrong step of.</summary>
+public sealed record FailureCollected : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required Failure Failure { get; init; }
+    public required EmbeddedTeacherOptions Teacher { get; init; }
+    public required LocatorSpec Locator { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Failure(nameof(Failure), Failure);
+        c.Teacher(nameof(Teacher), Teacher);
+        c.Present(nameof(Locator), Locator);
+        if (Locator is not null) c.Text("Locator.Method", Locator.Method);
+    });
+}
+
+/// <summary>Where the teacher put a failure's first wrong step.</summary>
+public sealed record StepLocated : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required string FailureId { get; init; }
+    public required LocatedStep Step { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Text(nameof(FailureId), FailureId);
+        c.Present(nameof(Step), Step);
+    });
+}
+
+/// <summary>A located failure whose missing skill the teacher is to name.</summary>
+public sealed record DiagnosisRequested : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required Failure Failure { get; init; }
+    public required LocatedStep Step { get; init; }
+    public required EmbeddedTeacherOptions Teacher { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Failure(nameof(Failure), Failure);
+        c.Present(nameof(Step), Step);
+        if (Step is not null && Failure?.Steps is { } steps) c.Range("Step.Index", Step.Index, 1, steps.Count);
+        c.Teacher(nameof(Teacher), Teacher);
+    });
+}
+
+/// <summary>The missing skill behind a located failure.</summary>
+public sealed record SkillDiagnosed : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required string FailureId { get; init; }
+    public required SkillDiagnosis Diagnosis { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Text(nameof(FailureId), FailureId);
+        c.Present(nameof(Diagnosis), Diagnosis);
+        if (Diagnosis is not null) c.Text("Diagnosis.Text", Diagnosis.Text);
+    });
+}
+
+/// <summary>Propose <see cref="Count"/> samples for a skill; they then go through rendering and the filter's checks.</summary>
+public sealed record SynthesisRequested : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required SkillDiagnosis Skill { get; init; }
+    public required int Count { get; init; }
+    public required long Seed { get; init; }
+    public required SampleChecking Checking { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Present(nameof(Skill), Skill);
+        if (Skill is not null) c.Text("Skill.Text", Skill.Text);
+        c.Range(nameof(Count), Count, 1, 100_000);
+        c.Checking(nameof(Checking), Checking);
+    });
+}
+
+/// <summary>How proposals are proposed and checked: the teacher, the filter's settings and the image size.</summary>
+public sealed record SampleChecking(EmbeddedTeacherOptions Teacher, FilterOptions Filter, int ImageSize);
+
+/// <summary>How many proposals the teacher made for a synthesis request (each follows as a <see cref="SampleProposed"/>).</summary>
+public sealed record SynthesisProposed : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Proposals { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Proposals), Proposals, 0, 1_000_000);
+    });
+}
+
+/// <summary>One proposal of the teacher, to be rendered.</summary>
+public sealed record SampleProposed : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required SampleProposal Proposal { get; init; }
+    public required SampleChecking Checking { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Present(nameof(Proposal), Proposal);
+        c.Checking(nameof(Checking), Checking);
+    });
+}
+
+/// <summary>
+/// A proposal and its rendered image: <see cref="ImagePath"/> (under the data root, named by the SHA-256 of the PNG),
+/// or <see cref="RenderProblem"/> when the scene could not be rendered (the filter then rejects it).
+/// </summary>
+public sealed record SampleRendered : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required SampleProposal Proposal { get; init; }
+    public required SampleChecking Checking { get; init; }
+    public string? ImagePath { get; init; }
+    public string? RenderProblem { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Present(nameof(Proposal), Proposal);
+        c.Checking(nameof(Checking), Checking);
+        if (ImagePath is null && string.IsNullOrWhiteSpace(RenderProblem)) c.Problem("neither ImagePath nor RenderProblem is set");
+        if (ImagePath is not null) c.RelativePath(nameof(ImagePath), ImagePath);
+    });
+}
+
+/// <summary>The quality filter's per-proposal checks (schema, verified answer, judge score); the Trainer decides duplicates and caps.</summary>
+public sealed record SampleChecked : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required int Index { get; init; }
+    public required ProposalCheck Check { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Range(nameof(Index), Index, 0, int.MaxValue);
+        c.Present(nameof(Check), Check);
+        if (Check is not null) c.Present("Check.Proposal", Check.Proposal);
+    });
+}
