@@ -1,37 +1,100 @@
+using System.Globalization;
+using FailureSynth.AppHost;
 using FailureSynth.Hosting;
 
-// The AppHost models the system the way an Aspire AppHost does (ARCHITECTURE §6) and starts it as
-// local processes. Today it brings up the infrastructure the services will use — RabbitMQ
-// ("messaging") and Redis ("cache"), each with its own data folder, free port and generated
-// password — and keeps it up until Ctrl+C. The five services and the campaign API are not built
-// yet; a campaign therefore runs in-process through the `failuresynth` command, and
-// `run CAMPAIGN.yaml` says so instead of pretending.
-var builder = DistributedApplication.CreateBuilder(args);
-var rest = builder.Options.Args;
-if (rest.Count > 0 && rest[0] == "run")
+// The AppHost models the system the way an Aspire AppHost does (ARCHITECTURE §6) and starts it as local
+// processes: RabbitMQ ("messaging") and Redis ("cache") with their own data folders, free ports and generated
+// passwords, then the five services, each waiting for what it needs. Every service shares one data root
+// (<run dir>/files) for images, checkpoints and campaign folders.
+//
+//   dotnet run --project FailureSynth.AppHost                                   bring the system up; Ctrl+C stops it
+//   dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR    run one campaign through it, then stop
+//   dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] synthesis throughput through the services
+//   --replicas NAME=N (repeatable) sets a service's replica count (e.g. imagesynth=3).
+var options = DistributedApplicationOptions.FromArgs(args);
+AppHostCommand command;
+try
 {
-    Console.Error.WriteLine(
-        "FailureSynth.AppHost: running a campaign through the services is not available yet (the services are not built).\n" +
-        "Run it in-process instead, with the same result files:\n" +
-        $"  dotnet run --project tools/FailureSynth.Cli -c Release -- campaign run --config {(rest.Count > 1 ? rest[1] : "campaigns/demo.yaml")} --out out/demo");
-    return 2;
+    command = AppHostCommand.Parse(options.Args);
 }
-if (rest.Count > 0)
+catch (ArgumentException e)
 {
-    Console.Error.WriteLine($"FailureSynth.AppHost: unknown argument '{rest[0]}'. Usage: dotnet run --project FailureSynth.AppHost [-- --run-dir DIR] (Ctrl+C stops everything).");
+    Console.Error.WriteLine($"FailureSynth.AppHost: {e.Message}\n{AppHostCommand.Usage}");
     return 1;
 }
 
-builder.AddRabbitMQ("messaging");
-builder.AddRedis("cache");
-var app = builder.Build();
+string repository = Repository.Root();
+string invokedFrom = Directory.GetCurrentDirectory();
+options = options with
+{
+    ProjectDirectory = repository,
+    RunDirectory = options.RunDirectory ?? Path.Combine(command.OutputDirectory ?? Path.Combine(repository, "out", "apphost"),
+        command.OutputDirectory is null ? DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) : ".apphost"),
+    StartTimeout = options.StartTimeout < TimeSpan.FromMinutes(3) ? TimeSpan.FromMinutes(3) : options.StartTimeout,
+};
+string dataRoot = Path.Combine(options.RunDirectory!, "files");
+string apiKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+var builder = DistributedApplication.CreateBuilder(options);
+var messaging = builder.AddRabbitMQ("messaging");
+var cache = builder.AddRedis("cache");
+
+IResourceBuilder<ProjectResource> Service(string name, string project) => builder
+    .AddProject(name, $"services/{project}/{project}.csproj")
+    .WithHttpEndpoint()
+    .WithReplicas(command.Replicas.TryGetValue(name, out int n) ? n : 1)
+    .WithReference(messaging).WithReference(cache)
+    .WaitFor(messaging).WaitFor(cache)
+    .WithEnvironment("FailureSynth__DataRoot", dataRoot)
+    .WithRestartPolicy(RestartPolicy.OnFailure(maxRestarts: 10));
+
+var student = Service("student", "FailureSynth.Student");
+var teacher = Service("teacher", "FailureSynth.Teacher");
+var imageSynth = Service("imagesynth", "FailureSynth.ImageSynth");
+var qualityFilter = Service("qualityfilter", "FailureSynth.QualityFilter");
+Service("trainer", "FailureSynth.Trainer")
+    .WithEnvironment("FailureSynth__ApiKey", apiKey)
+    .WithEnvironment("FailureSynth__ConfigRoot", invokedFrom)
+    .WithReference(student).WithReference(teacher).WithReference(imageSynth).WithReference(qualityFilter);
+
+await using var app = builder.Build();
 app.StatusChanged += status => Console.WriteLine(
-    $"[apphost] {status.Resource}-{status.Replica}: {status.State}{(status.ProcessId is { } pid ? $" (pid {pid})" : "")}{(string.IsNullOrEmpty(status.Detail) ? "" : " " + status.Detail)}");
-Console.WriteLine($"[apphost] starting messaging (rabbitmq-server) and cache (redis-server) in {app.RunDirectory}; the services are not built yet. Ctrl+C stops everything.");
+    $"[apphost] {status.Resource}-{status.Replica}: {status.State}{(status.ProcessId is { } pid ? $" (pid {pid})" : "")}{(status.Restarts > 0 ? $" restarts {status.Restarts}" : "")}{(string.IsNullOrEmpty(status.Detail) ? "" : " " + status.Detail)}");
+
 try
 {
-    await app.RunAsync();
-    return 0;
+    switch (command.Kind)
+    {
+        case "up":
+            Console.WriteLine($"[apphost] starting messaging, cache and the services in {app.RunDirectory}. Ctrl+C stops everything.");
+            await app.RunAsync();
+            return 0;
+        default:
+            using (var stop = new CancellationTokenSource())
+            {
+                ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Cancel(); };
+                Console.CancelKeyPress += onCancel;
+                try
+                {
+                    Console.WriteLine($"[apphost] starting the system in {app.RunDirectory} (service output in {Path.Combine(app.RunDirectory, "logs")})");
+                    await app.StartAsync(stop.Token);
+                    var client = new CampaignClient(app.GetEndpoint("trainer") ?? throw new DistributedApplicationException("The trainer has no HTTP endpoint."), apiKey);
+                    return command.Kind == "run"
+                        ? await client.RunAsync(command.CampaignFile!, command.OutputDirectory!, stop.Token)
+                        : await client.BenchSynthesisAsync(command.Proposals, command.Replicas, stop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine("[apphost] interrupted; stopping everything.");
+                    return 130;
+                }
+                finally
+                {
+                    Console.CancelKeyPress -= onCancel;
+                    await app.StopAsync();
+                }
+            }
+    }
 }
 catch (DistributedApplicationException e)
 {

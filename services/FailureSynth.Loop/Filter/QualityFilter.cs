@@ -80,7 +80,10 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
     /// The checks of one proposal that depend on nothing else: schema, the answer re-executed on the scene, and
     /// (when the answer is right) the judge's score of the rendered image. Any replica may run it, in any order.
     /// </summary>
-    public async Task<ProposalCheck> CheckAsync(SampleProposal proposal, CancellationToken cancellationToken)
+    public Task<ProposalCheck> CheckAsync(SampleProposal proposal, CancellationToken cancellationToken) => CheckAsync(proposal, null, cancellationToken);
+
+    /// <summary>As <see cref="CheckAsync(SampleProposal, CancellationToken)"/>, judging <paramref name="rendered"/> (the image another service rendered) when given.</summary>
+    public async Task<ProposalCheck> CheckAsync(SampleProposal proposal, RgbImage? rendered, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(proposal);
         var p = proposal;
@@ -88,7 +91,7 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
         string verified = ProgramExecutor.Execute(p.Program!, p.Scene!);
         if (!string.Equals(verified, p.Answer.Trim(), StringComparison.OrdinalIgnoreCase))
             return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.WrongAnswer, $"proposed '{p.Answer}' but the program gives '{verified}' on the scene", null, verified), verified, null);
-        RgbImage image = SceneRasterizer.Render(p.Scene!, imageSize);
+        RgbImage image = rendered ?? SceneRasterizer.Render(p.Scene!, imageSize);
         JudgeVerdict? verdict = Options.UseJudge ? await judge.JudgeAsync(p, image, cancellationToken).ConfigureAwait(false) : null;
         return new ProposalCheck(p, null, verified, verdict) { Image = image };
     }

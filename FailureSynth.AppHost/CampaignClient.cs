@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace FailureSynth.AppHost;
+
+/// <summary>Drives the Trainer's campaign API for <c>run</c> and <c>bench-synthesis</c>.</summary>
+public sealed class CampaignClient(Uri trainer, string apiKey)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http = new() { BaseAddress = trainer, Timeout = TimeSpan.FromMinutes(30), DefaultRequestHeaders = { { "X-Api-Key", apiKey } } };
+
+    /// <summary>Starts the campaign, prints its progress, and on success unpacks its report and dataset into <paramref name="outputDirectory"/>.</summary>
+    public async Task<int> RunAsync(string campaignFile, string outputDirectory, CancellationToken cancellationToken)
+    {
+        var started = DateTime.UtcNow;
+        using var content = new StringContent(await File.ReadAllTextAsync(campaignFile, cancellationToken), Encoding.UTF8, "application/yaml");
+        using var response = await _http.PostAsync(new Uri("/campaigns", UriKind.Relative), content, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            Console.Error.WriteLine($"[campaign] the trainer refused {campaignFile}: {(int)response.StatusCode} {await Detail(response, cancellationToken)}");
+            return 1;
+        }
+        var status = (await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken));
+        string id = status.GetProperty("id").GetString()!;
+        Console.WriteLine($"[campaign] {id} started from {campaignFile}");
+        string last = "";
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            JsonElement s;
+            try
+            {
+                s = await _http.GetFromJsonAsync<JsonElement>(new Uri($"/campaigns/{id}", UriKind.Relative), Json, cancellationToken);
+            }
+            catch (HttpRequestException e)
+            {
+                // The trainer restarting (the AppHost brings it back): keep asking.
+                Console.WriteLine($"[campaign] trainer not answering ({e.Message}); waiting");
+                continue;
+            }
+            string state = s.GetProperty("state").GetString()!;
+            if (s.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.Object)
+            {
+                long done = c.GetProperty("done").GetInt64(), total = c.GetProperty("total").GetInt64();
+                string line = string.Create(CultureInfo.InvariantCulture,
+                    $"iteration {c.GetProperty("iteration").GetInt32()}: {c.GetProperty("stage").GetString()} {done}/{total}");
+                if (line != last)
+                {
+                    Console.WriteLine($"[campaign] {(DateTime.UtcNow - started).TotalSeconds,6:0.0}s {line}");
+                    last = line;
+                }
+            }
+            if (state == "Completed") break;
+            if (state is "Failed" or "Cancelled")
+            {
+                Console.Error.WriteLine($"[campaign] {id} {state.ToLowerInvariant()}: {(s.TryGetProperty("error", out var err) ? err.GetString() : "")}");
+                return 1;
+            }
+        }
+        Directory.CreateDirectory(outputDirectory);
+        await using (var archive = await _http.GetStreamAsync(new Uri($"/campaigns/{id}/archive", UriKind.Relative), cancellationToken))
+        {
+            await ZipFile.ExtractToDirectoryAsync(archive, outputDirectory, overwriteFiles: true, cancellationToken);
+        }
+        var final = await _http.GetFromJsonAsync<JsonElement>(new Uri($"/campaigns/{id}", UriKind.Relative), Json, cancellationToken);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[campaign] {id} completed in {(DateTime.UtcNow - started).TotalSeconds:0} s: test accuracy {final.GetProperty("baseTestAccuracy").GetDouble() * 100:0.0} % -> {final.GetProperty("finalTestAccuracy").GetDouble() * 100:0.0} %"));
+        Console.WriteLine($"Dataset: {Path.Combine(outputDirectory, "dataset")} ({final.GetProperty("datasetSamples").GetInt32()} samples, manifest {final.GetProperty("datasetManifestSha256").GetString()})");
+        Console.WriteLine($"Report:  {Path.Combine(outputDirectory, "report.md")}");
+        return 0;
+    }
+
+    /// <summary>Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both.</summary>
+    public async Task<int> BenchSynthesisAsync(int proposals, IReadOnlyDictionary<string, int> replicas, CancellationToken cancellationToken)
+    {
+        string layout = string.Join(", ", new[] { "teacher", "imagesynth", "qualityfilter" }.Select(s => $"{s} x{(replicas.TryGetValue(s, out int n) ? n : 1)}"));
+        Console.WriteLine($"[bench] synthesis of {proposals} proposals ({layout}); warm-up first");
+        await Bench("services", Math.Min(proposals, 200), cancellationToken);
+        foreach (string mode in new[] { "services", "in-process" })
+        {
+            var r = await Bench(mode, proposals, cancellationToken);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[bench] {mode}: {r.GetProperty("checked").GetInt32()} proposals through propose -> render -> check in {r.GetProperty("seconds").GetDouble():0.00} s = {r.GetProperty("samplesPerSecond").GetDouble():0.0} samples/s"));
+        }
+        return 0;
+    }
+
+    private async Task<JsonElement> Bench(string mode, int proposals, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsync(new Uri($"/bench/synthesis?mode={mode}&proposals={proposals}", UriKind.Relative), null, cancellationToken);
+        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"bench {mode}: {(int)response.StatusCode} {await Detail(response, cancellationToken)}");
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);
+    }
+
+    private static async Task<string> Detail(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        string body = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("detail", out var d)) return d.GetString() ?? body;
+        }
+        catch (JsonException) { }
+        return body;
+    }
+}

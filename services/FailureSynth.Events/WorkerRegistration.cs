@@ -1,0 +1,28 @@
+using FailureSynth.Caching;
+using FailureSynth.Events;
+using FailureSynth.Messaging;
+using FailureSynth.Redis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>What every service of the loop registers: Redis ("cache"), the data root, teachers, and its event bus.</summary>
+public static class LoopServiceRegistration
+{
+    /// <summary>
+    /// Adds the Redis client, the data root (<c>FailureSynth:DataRoot</c>), the teacher pool, Redis-backed
+    /// idempotency marks shared by the service's replicas, and the event bus of <paramref name="serviceName"/>.
+    /// </summary>
+    public static IEventBusBuilder AddLoopService(this IHostApplicationBuilder builder, string serviceName)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddRedisClient("cache");
+        string root = builder.Configuration[DataRoot.ConfigurationKey] ?? "";
+        var dataRoot = new DataRoot(root);
+        builder.Services.AddSingleton(dataRoot);
+        builder.Services.AddSingleton<TeacherPool>();
+        builder.Services.AddSingleton<IProcessedEventStore>(sp => new RedisProcessedEventStore(sp.GetRequiredService<IRedisDatabase>(), ttl: TimeSpan.FromDays(2)));
+        return builder.AddEventBus(serviceName);
+    }
+}

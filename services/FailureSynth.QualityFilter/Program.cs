@@ -1,0 +1,12 @@
+using FailureSynth.Events;
+using FailureSynth.Messaging;
+using FailureSynth.QualityFilter;
+
+// The QualityFilter service: checks each rendered proposal (schema, answer re-executed on the scene, judge score).
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddLoopService("qualityfilter").AddSubscription<SampleRendered, CheckHandler>();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FailureSynth.Caching;
+using FailureSynth.Events;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Locate;
+using FailureSynth.Messaging;
+using FailureSynth.World;
+
+namespace FailureSynth.Teacher;
+
+/// <summary>The teacher-call cache (Redis, keyed by teacher, call and input); a miss or a Redis outage just recomputes.</summary>
+public sealed class TeacherCalls(RedisCallCache cache)
+{
+    public Task<T> GetOrCreateAsync<T>(string teacher, string call, object input, Func<CancellationToken, Task<T>> compute, CancellationToken cancellationToken) =>
+        cache.GetOrCreateAsync([teacher, call, JsonSerializer.Serialize(input, WorldJson.Options)], compute, TimeSpan.FromDays(2), cancellationToken);
+}
+
+internal static class TeacherTelemetry
+{
+    public static readonly ActivitySource Source = new("FailureSynth.Teacher");
+}
+
+/// <summary>Locates a failure's first wrong step with the locator the request names (answer-switch by default).</summary>
+public sealed class LocateHandler(IEventBus bus, TeacherPool teachers, TeacherCalls calls) : IIntegrationEventHandler<FailureCollected>
+{
+    public async Task HandleAsync(FailureCollected e, CancellationToken cancellationToken)
+    {
+        using var activity = TeacherTelemetry.Source.StartActivity("teacher.locate");
+        var teacher = teachers.Get(e.Teacher);
+        var l = e.Locator;
+        var locator = Locators.Create(l.Method, teacher, l.Bias, l.Delta, l.Lambda, l.Seed);
+        var step = await calls.GetOrCreateAsync(teacher.Name, "locate", new { e.Locator, e.Failure },
+            ct => locator.LocateAsync(e.Failure, ct), cancellationToken);
+        await bus.PublishAsync(new StepLocated
+        {
+            Id = EventIds.Derive(e.CampaignId, e.Id, "located"),
+            CampaignId = e.CampaignId,
+            RequestId = e.RequestId,
+            Index = e.Index,
+            FailureId = e.Failure.Id,
+            Step = step,
+        }, cancellationToken);
+    }
+}
+
+/// <summary>Names the one skill missing behind a located step.</summary>
+public sealed class DiagnoseHandler(IEventBus bus, TeacherPool teachers, TeacherCalls calls) : IIntegrationEventHandler<DiagnosisRequested>
+{
+    public async Task HandleAsync(DiagnosisRequested e, CancellationToken cancellationToken)
+    {
+        using var activity = TeacherTelemetry.Source.StartActivity("teacher.diagnose");
+        var teacher = teachers.Get(e.Teacher);
+        var diagnosis = await calls.GetOrCreateAsync(teacher.Name, "diagnose", new { e.Failure, e.Step },
+            ct => teacher.DiagnoseSkillAsync(e.Failure, e.Step, ct), cancellationToken);
+        await bus.PublishAsync(new SkillDiagnosed
+        {
+            Id = EventIds.Derive(e.CampaignId, e.Id, "diagnosed"),
+            CampaignId = e.CampaignId,
+            RequestId = e.RequestId,
+            Index = e.Index,
+            FailureId = e.Failure.Id,
+            Diagnosis = diagnosis,
+        }, cancellationToken);
+    }
+}
+
+/// <summary>Proposes samples for a skill: says how many, then sends each one on to rendering.</summary>
+public sealed class ProposeHandler(IEventBus bus, TeacherPool teachers, TeacherCalls calls) : IIntegrationEventHandler<SynthesisRequested>
+{
+    public async Task HandleAsync(SynthesisRequested e, CancellationToken cancellationToken)
+    {
+        using var activity = TeacherTelemetry.Source.StartActivity("teacher.propose");
+        var teacher = teachers.Get(e.Checking.Teacher);
+        var proposals = await calls.GetOrCreateAsync(teacher.Name, "propose", new { e.Skill, e.Count, e.Seed },
+            ct => teacher.ProposeAsync(e.Skill, null, e.Count, e.Seed, ct), cancellationToken);
+        await bus.PublishAsync(new SynthesisProposed
+        {
+            Id = EventIds.Derive(e.CampaignId, e.Id, "proposed"),
+            CampaignId = e.CampaignId,
+            RequestId = e.RequestId,
+            Proposals = proposals.Count,
+        }, cancellationToken);
+        // Published concurrently (each awaits its broker confirm); ImageSynth replicas take them as they come.
+        await Parallel.ForEachAsync(Enumerable.Range(0, proposals.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
+            await bus.PublishAsync(new SampleProposed
+            {
+                Id = EventIds.Derive(e.CampaignId, e.Id, "proposal", i.ToString(CultureInfo.InvariantCulture)),
+                CampaignId = e.CampaignId,
+                RequestId = e.RequestId,
+                Index = i,
+                Proposal = proposals[i],
+                Checking = e.Checking,
+            }, ct));
+    }
+}

@@ -1,0 +1,17 @@
+using FailureSynth.Events;
+using FailureSynth.Messaging;
+using FailureSynth.Teacher;
+
+// The Teacher service: locates the first wrong step of failures, names the missing skill, proposes samples.
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddLoopService("teacher")
+    .AddSubscription<FailureCollected, LocateHandler>()
+    .AddSubscription<DiagnosisRequested, DiagnoseHandler>()
+    .AddSubscription<SynthesisRequested, ProposeHandler>();
+builder.Services.AddSingleton(sp => new TeacherCalls(new FailureSynth.Caching.RedisCallCache(
+    sp.GetRequiredService<FailureSynth.Redis.IRedisDatabase>(), "fs:teacher:", sp.GetRequiredService<ILogger<TeacherCalls>>())));
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using FailureSynth.Events;
+using FailureSynth.Messaging;
+using FailureSynth.Trainer;
+
+// The Trainer service: runs campaigns (one active trainer per campaign), hands stage work to the other services
+// over the bus, trains, evaluates, promotes, writes checkpoints, the dataset and the report; serves the campaign API.
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddLoopService("trainer")
+    .AddSubscription<EvaluationAnswered, ReplyHandlers>()
+    .AddSubscription<StepLocated, ReplyHandlers>()
+    .AddSubscription<SkillDiagnosed, ReplyHandlers>()
+    .AddSubscription<SynthesisProposed, ReplyHandlers>()
+    .AddSubscription<SampleChecked, ReplyHandlers>();
+builder.Services.AddSingleton<ReplyRouter>();
+builder.Services.AddSingleton<CampaignManager>();
+builder.Services.AddSingleton<SynthesisBench>();
+
+string? apiKey = builder.Configuration["FailureSynth:ApiKey"];
+var app = builder.Build();
+if (string.IsNullOrWhiteSpace(apiKey))
+{
+    apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    app.Logger.LogWarning("FailureSynth:ApiKey is not set; this run's campaign API key is {ApiKey} (set FailureSynth__ApiKey to choose one)", apiKey);
+}
+app.MapDefaultEndpoints();
+app.MapCampaignApi(apiKey);
+app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<CampaignManager>().LoadAndResume());
+app.Run();
