@@ -3,7 +3,7 @@ using System.Globalization;
 namespace FailureSynth.AppHost;
 
 /// <summary>What the AppHost was asked to do, from the arguments the hosting options left over.</summary>
-public sealed record AppHostCommand(string Kind, string? CampaignFile, string? OutputDirectory, int Proposals, IReadOnlyDictionary<string, int> Replicas)
+public sealed record AppHostCommand(string Kind, string? CampaignFile, string? OutputDirectory, int Proposals, IReadOnlyDictionary<string, int> Replicas, IReadOnlyList<Fault> Faults)
 {
     public static readonly string[] Services = ["student", "teacher", "imagesynth", "qualityfilter", "trainer"];
 
@@ -11,6 +11,7 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
         "Usage: dotnet run --project FailureSynth.AppHost [-- OPTIONS]                     bring the system up (Ctrl+C stops it)\n" +
         "       dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR   run one campaign through the services\n" +
         "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N]\n" +
+        "       run ... --fault STAGE=ACTION  inject a fault midway (kill:SERVICE, flush:cache, restart:messaging, poison:SERVICE)\n" +
         "Options: --replicas SERVICE=N (repeatable; services: student, teacher, imagesynth, qualityfilter, trainer), --run-dir DIR, --no-build, --quiet.";
 
     public static AppHostCommand Parse(IReadOnlyList<string> args)
@@ -19,6 +20,7 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
         string? campaign = null, output = null;
         int proposals = 2000;
         var replicas = new Dictionary<string, int>(StringComparer.Ordinal);
+        var faults = new List<Fault>();
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -39,6 +41,9 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out proposals) || proposals is < 1 or > 1_000_000)
                         throw new ArgumentException($"--proposals must be a whole number from 1 to 1000000 (got '{args[i]}').");
                     break;
+                case "--fault":
+                    faults.Add(Fault.Parse(Value()));
+                    break;
                 case "--replicas":
                     string spec = Value();
                     string[] parts = spec.Split('=');
@@ -57,8 +62,8 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
             if (!File.Exists(campaign)) throw new ArgumentException($"Campaign file '{campaign}' does not exist.");
             campaign = Path.GetFullPath(campaign!);
         }
-        else if (output is not null) throw new ArgumentException("--out belongs to run.");
-        return new AppHostCommand(kind, campaign, output, proposals, replicas);
+        else if (output is not null || faults.Count > 0) throw new ArgumentException("--out and --fault belong to run.");
+        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults);
     }
 }
 

@@ -13,7 +13,7 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
     private readonly HttpClient _http = new() { BaseAddress = trainer, Timeout = TimeSpan.FromMinutes(30), DefaultRequestHeaders = { { "X-Api-Key", apiKey } } };
 
     /// <summary>Starts the campaign, prints its progress, and on success unpacks its report and dataset into <paramref name="outputDirectory"/>.</summary>
-    public async Task<int> RunAsync(string campaignFile, string outputDirectory, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(string campaignFile, string outputDirectory, Func<int, string, long, Task>? onProgress, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
         using var content = new StringContent(await File.ReadAllTextAsync(campaignFile, cancellationToken), Encoding.UTF8, "application/yaml");
@@ -26,16 +26,17 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
         var status = (await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken));
         string id = status.GetProperty("id").GetString()!;
         Console.WriteLine($"[campaign] {id} started from {campaignFile}");
-        string last = "";
+        string last = "", lastStage = "";
+        var lastPrinted = DateTime.MinValue;
         while (true)
         {
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
             JsonElement s;
             try
             {
                 s = await _http.GetFromJsonAsync<JsonElement>(new Uri($"/campaigns/{id}", UriKind.Relative), Json, cancellationToken);
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // The trainer restarting (the AppHost brings it back): keep asking.
                 Console.WriteLine($"[campaign] trainer not answering ({e.Message}); waiting");
@@ -45,12 +46,15 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
             if (s.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.Object)
             {
                 long done = c.GetProperty("done").GetInt64(), total = c.GetProperty("total").GetInt64();
+                if (onProgress is not null) await onProgress(c.GetProperty("iteration").GetInt32(), c.GetProperty("stage").GetString()!, done);
                 string line = string.Create(CultureInfo.InvariantCulture,
                     $"iteration {c.GetProperty("iteration").GetInt32()}: {c.GetProperty("stage").GetString()} {done}/{total}");
-                if (line != last)
+                // A line when the stage changes, else at most one a second.
+                string stageKey = line[..line.LastIndexOf(' ')];
+                if (line != last && (stageKey != lastStage || DateTime.UtcNow - lastPrinted >= TimeSpan.FromSeconds(1)))
                 {
                     Console.WriteLine($"[campaign] {(DateTime.UtcNow - started).TotalSeconds,6:0.0}s {line}");
-                    last = line;
+                    (last, lastStage, lastPrinted) = (line, stageKey, DateTime.UtcNow);
                 }
             }
             if (state == "Completed") break;

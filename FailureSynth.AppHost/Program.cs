@@ -10,7 +10,8 @@ using FailureSynth.Hosting;
 //   dotnet run --project FailureSynth.AppHost                                   bring the system up; Ctrl+C stops it
 //   dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR    run one campaign through it, then stop
 //   dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] synthesis throughput through the services
-//   --replicas NAME=N (repeatable) sets a service's replica count (e.g. imagesynth=3).
+//   --replicas NAME=N (repeatable) sets a service's replica count (e.g. imagesynth=3);
+//   run ... --fault STAGE=ACTION injects a fault midway (see Fault).
 var options = DistributedApplicationOptions.FromArgs(args);
 AppHostCommand command;
 try
@@ -79,9 +80,19 @@ try
                     Console.WriteLine($"[apphost] starting the system in {app.RunDirectory} (service output in {Path.Combine(app.RunDirectory, "logs")})");
                     await app.StartAsync(stop.Token);
                     var client = new CampaignClient(app.GetEndpoint("trainer") ?? throw new DistributedApplicationException("The trainer has no HTTP endpoint."), apiKey);
-                    return command.Kind == "run"
-                        ? await client.RunAsync(command.CampaignFile!, command.OutputDirectory!, stop.Token)
-                        : await client.BenchSynthesisAsync(command.Proposals, command.Replicas, stop.Token);
+                    if (command.Kind != "run") return await client.BenchSynthesisAsync(command.Proposals, command.Replicas, stop.Token);
+                    int code = await client.RunAsync(command.CampaignFile!, command.OutputDirectory!, async (iteration, stage, done) =>
+                    {
+                        foreach (var fault in command.Faults.Where(f => !f.Done && f.IsDue(iteration, stage)))
+                        {
+                            Console.WriteLine($"[fault] {fault} (campaign at iteration {iteration} {stage}, {done} done)");
+                            fault.Done = true;
+                            await fault.InjectAsync(app, stop.Token);
+                        }
+                    }, stop.Token);
+                    foreach (var fault in command.Faults.Where(f => !f.Done)) Console.WriteLine($"[fault] not injected ({fault}): the campaign never reported progress there");
+                    await QueueReport.PrintAsync(app, stop.Token);
+                    return code;
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {

@@ -1,0 +1,68 @@
+using System.Text.Json;
+
+namespace FailureSynth.SystemTests;
+
+[CollectionDefinition(Name)]
+public sealed class SystemCollection : ICollectionFixture<SystemFixture>
+{
+    public const string Name = "system";
+}
+
+/// <summary>
+/// The campaign run through the AppHost and the five services must give the in-process dataset and accuracies,
+/// also when services are killed, Redis is flushed or the broker restarts midway, and leave nothing running.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class DistributedCampaignTests(SystemFixture fixture)
+{
+    [Fact]
+    public async Task Distributed_campaign_matches_the_in_process_one_and_leaves_no_process()
+    {
+        var run = await fixture.RunAppHostAsync("plain");
+
+        AssertSameCampaign(run);
+        Assert.Contains("dead-lettered: 0", run.Output);
+        Assert.Contains("messages left in service queues: 0", run.Output);
+        Assert.True(run.ProcessIds.Count >= 7, "expected the broker, Redis and five services in the output:\n" + run.Output);
+        Assert.Empty(run.Survivors);
+    }
+
+    [Fact]
+    public async Task Killed_services_and_a_flushed_cache_change_nothing()
+    {
+        var run = await fixture.RunAppHostAsync("faults",
+            "--fault", "locate=kill:teacher", "--fault", "prescribe=kill:imagesynth", "--fault", "2:evaluate=flush:cache", "--fault", "2:prescribe=kill:qualityfilter");
+
+        AssertSameCampaign(run);
+        Assert.Contains("[fault] kill -9 teacher-0", run.Output);
+        Assert.Contains("[fault] kill -9 imagesynth-0", run.Output);
+        Assert.Contains("[fault] Redis FLUSHALL", run.Output);
+        Assert.DoesNotContain("not injected", run.Output);
+        Assert.Matches(@"teacher-0: Restarting", run.Output);
+        Assert.Contains("dead-lettered: 0", run.Output);
+        Assert.Empty(run.Survivors);
+    }
+
+    [Fact]
+    public async Task Broker_restart_and_a_malformed_message_change_nothing_and_the_message_is_dead_lettered()
+    {
+        var run = await fixture.RunAppHostAsync("broker", "--fault", "prescribe=restart:messaging", "--fault", "2:locate=poison:teacher");
+
+        AssertSameCampaign(run);
+        Assert.Contains("[fault] SIGTERM to rabbitmq-server", run.Output);
+        Assert.Matches(@"messaging-0: Restarting", run.Output);
+        Assert.Contains("failuresynth.teacher.dead: FailureCollected poison-teacher:", run.Output);
+        Assert.Contains("missing required properties", run.Output);
+        Assert.Contains("dead-lettered: 1", run.Output);
+        Assert.Empty(run.Survivors);
+    }
+
+    private void AssertSameCampaign(AppHostRun run)
+    {
+        Assert.True(run.ExitCode == 0, $"AppHost exited {run.ExitCode}:\n{run.Output}");
+        Assert.Equal(fixture.ReferenceManifest, run.Manifest);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.OutputDirectory, "report.json")));
+        Assert.Equal(fixture.Reference.FinalTestAccuracy, report.RootElement.GetProperty("final_test_accuracy").GetDouble());
+        Assert.Equal(fixture.Reference.BaseTestAccuracy, report.RootElement.GetProperty("base_test_accuracy").GetDouble());
+    }
+}
