@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# FailureSynth's main job: the demo campaign (campaigns/demo.yaml), in-process. It trains the base
-# student once (cached in out/cache), then runs two iterations of evaluate -> locate -> diagnose ->
-# synthesise -> filter -> train -> measure, and writes the dataset and the report.
-# Installs missing OS prerequisites first (as root). Output goes to ./out/demo (or $1); rerunning
-# into the same folder resumes after the last finished stage.
+# FailureSynth's main job: the demo campaign (campaigns/demo.yaml) through the distributed system. The AppHost
+# starts rabbitmq-server, redis-server and the five services (Student, Teacher, ImageSynth, QualityFilter,
+# Trainer) as local processes, the Trainer runs two iterations of evaluate -> locate -> diagnose -> synthesise
+# -> filter -> train -> measure over the bus, and the report and dataset are written to ./out/demo (or $1).
+# The base student is trained once and cached in out/cache. Installs missing OS prerequisites first (as root).
+# The same campaign in-process: dotnet run --project tools/FailureSynth.Cli -c Release -- campaign run --config campaigns/demo.yaml --out DIR
 set -euo pipefail
 source "$(dirname "$0")/eng/common.sh"
 cd "$fs_root"
@@ -12,6 +13,9 @@ fs_require_dotnet
 bash eng/install-prereqs.sh
 
 out="${1:-$fs_root/out/demo}"
-echo "Building the failuresynth command..."
-dotnet build tools/FailureSynth.Cli -c Release -nologo -clp:ErrorsOnly -v:q
-dotnet "$fs_root/tools/FailureSynth.Cli/bin/Release/net10.0/failuresynth.dll" campaign run --config campaigns/demo.yaml --out "$out"
+echo "Building the AppHost and the services..."
+dotnet build FailureSynth.AppHost -c Release -nologo -clp:ErrorsOnly -v:q
+for service in Student Teacher ImageSynth QualityFilter Trainer; do
+  dotnet build "services/FailureSynth.$service" -c Release -nologo -clp:ErrorsOnly -v:q
+done
+dotnet "$fs_root/FailureSynth.AppHost/bin/Release/net10.0/FailureSynth.AppHost.dll" run campaigns/demo.yaml --out "$out" --no-build --quiet

@@ -33,6 +33,9 @@ options = options with
         command.OutputDirectory is null ? DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) : ".apphost"),
     StartTimeout = options.StartTimeout < TimeSpan.FromMinutes(3) ? TimeSpan.FromMinutes(3) : options.StartTimeout,
 };
+// A run owns DIR/.apphost: what an earlier run left there (broker and Redis data, checkpoints, logs) is replaced.
+if (command.Kind == "run" && Path.GetFileName(options.RunDirectory) == ".apphost" && Directory.Exists(options.RunDirectory))
+    Directory.Delete(options.RunDirectory, recursive: true);
 string dataRoot = Path.Combine(options.RunDirectory!, "files");
 string apiKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 

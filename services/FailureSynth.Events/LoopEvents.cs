@@ -1,6 +1,7 @@
 using FailureSynth.Loop.Campaigns;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Stages;
 using FailureSynth.Loop.Teacher;
 using FailureSynth.Messaging;
 
@@ -241,3 +242,56 @@ public sealed record SampleChecked : IntegrationEvent, IValidatableEvent
         if (Check is not null) c.Present("Check.Proposal", Check.Proposal);
     });
 }
+
+/// <summary>Retrieve the top-K support-pool samples per demand (seed 002); the pool is built by the teacher on first use.</summary>
+public sealed record RetrievalRequested : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required IReadOnlyList<SkillDemand> Demands { get; init; }
+    public required PoolSpec Pool { get; init; }
+    public required EmbeddedTeacherOptions Teacher { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Items(nameof(Demands), Demands);
+        if (Demands is not null)
+            for (int i = 0; i < Demands.Count; i++)
+                if (Demands[i] is { } d)
+                {
+                    c.Text($"Demands[{i}].Query", d.Query);
+                    c.Range($"Demands[{i}].Count", d.Count, 1, 1_000_000);
+                }
+        c.Present(nameof(Pool), Pool);
+        if (Pool is not null)
+        {
+            c.Text("Pool.Profile", Pool.Profile);
+            c.Range("Pool.Count", Pool.Count, 1, 10_000_000);
+            if (!(Pool.K1 >= 0) || !(Pool.B is >= 0 and <= 1)) c.Problem("Pool.K1 must be >= 0 and Pool.B within 0..1");
+        }
+        c.Teacher(nameof(Teacher), Teacher);
+    });
+}
+
+/// <summary>A support pool: generated from a profile and seed, indexed with BM25 (k1, b).</summary>
+public sealed record PoolSpec(string Profile, int Count, long Seed, double K1, double B)
+{
+    public static PoolSpec Of(PoolConfig pool) => new(pool.Profile, pool.Count, pool.Seed, pool.K1, pool.B);
+
+    public PoolConfig ToConfig() => new() { Profile = Profile, Count = Count, Seed = Seed, K1 = K1, B = B };
+}
+
+/// <summary>The retrieved pool samples, as (pool index, demand index, BM25 score), in retrieval order.</summary>
+public sealed record SamplesRetrieved : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required IReadOnlyList<RetrievedHit> Hits { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        c.Text(nameof(RequestId), RequestId);
+        c.Items(nameof(Hits), Hits);
+    });
+}
+
+public sealed record RetrievedHit(int PoolIndex, int DemandIndex, double Score);

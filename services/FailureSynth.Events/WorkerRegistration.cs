@@ -14,7 +14,8 @@ public static class LoopServiceRegistration
     /// Adds the Redis client, the data root (<c>FailureSynth:DataRoot</c>), the teacher pool, Redis-backed
     /// idempotency marks shared by the service's replicas, and the event bus of <paramref name="serviceName"/>.
     /// </summary>
-    public static IEventBusBuilder AddLoopService(this IHostApplicationBuilder builder, string serviceName)
+    /// <param name="concurrentHandlers">Messages a replica handles at once unless <c>EventBus:ConcurrentHandlers</c> says otherwise.</param>
+    public static IEventBusBuilder AddLoopService(this IHostApplicationBuilder builder, string serviceName, int concurrentHandlers = 1)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddRedisClient("cache");
@@ -23,6 +24,7 @@ public static class LoopServiceRegistration
         builder.Services.AddSingleton(dataRoot);
         builder.Services.AddSingleton<TeacherPool>();
         builder.Services.AddSingleton<IProcessedEventStore>(sp => new RedisProcessedEventStore(sp.GetRequiredService<IRedisDatabase>(), ttl: TimeSpan.FromDays(2)));
-        return builder.AddEventBus(serviceName);
+        int handlers = builder.Configuration.GetValue("EventBus:ConcurrentHandlers", concurrentHandlers);
+        return builder.AddEventBus(serviceName, options => options.ConcurrentHandlers = handlers);
     }
 }

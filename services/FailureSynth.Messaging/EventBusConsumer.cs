@@ -29,7 +29,7 @@ internal sealed class EventBusConsumer : IHostedService, IAsyncDisposable
     private readonly ILogger<EventBusConsumer> _logger;
     private readonly RabbitMqConnectionProvider _connections;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _processing = new(1, 1);
+    private readonly SemaphoreSlim _processing;
     private readonly ConcurrentDictionary<string, int> _failures = new();
     private IChannel? _channel;
     private string? _consumerTag;
@@ -40,6 +40,7 @@ internal sealed class EventBusConsumer : IHostedService, IAsyncDisposable
         _services = services;
         _options = options.Value;
         _options.Validate();
+        _processing = new SemaphoreSlim(_options.ConcurrentHandlers, _options.ConcurrentHandlers);
         _subscriptions = subscriptions.Value;
         _bus = bus;
         _processed = processed;
@@ -59,7 +60,7 @@ internal sealed class EventBusConsumer : IHostedService, IAsyncDisposable
             return;
         }
         IConnection connection = await _connections.GetConnectionAsync(cancellationToken).ConfigureAwait(false);
-        _channel = await connection.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: 1), cancellationToken).ConfigureAwait(false);
+        _channel = await connection.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: (ushort)_options.ConcurrentHandlers), cancellationToken).ConfigureAwait(false);
         await EventBusTopology.DeclareServiceQueuesAsync(_channel, _options, _subscriptions.EventTypeNames, cancellationToken).ConfigureAwait(false);
         await _channel.BasicQosAsync(0, _options.PrefetchCount, global: false, cancellationToken).ConfigureAwait(false);
         var consumer = new AsyncEventingBasicConsumer(_channel);
@@ -82,15 +83,19 @@ internal sealed class EventBusConsumer : IHostedService, IAsyncDisposable
             // A broker that is down or unwell must not keep the service from stopping.
             _logger.LogWarning("Cancelling the consumer of {Queue} failed ({Error}); closing its channel anyway", _options.QueueName, e.Message);
         }
-        // Let the message in hand finish unless the host's shutdown timeout runs out first.
+        // Let the messages in hand finish unless the host's shutdown timeout runs out first.
+        int taken = 0;
         try
         {
-            await _processing.WaitAsync(cancellationToken).ConfigureAwait(false);
-            _processing.Release();
+            for (; taken < _options.ConcurrentHandlers; taken++) await _processing.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (taken > 0) _processing.Release(taken);
         }
         await CloseChannelAsync().ConfigureAwait(false);
     }

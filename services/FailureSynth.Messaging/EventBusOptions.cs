@@ -20,6 +20,13 @@ public sealed partial class EventBusOptions
     /// <summary>Unacknowledged messages the broker may push to one consumer (BasicQos).</summary>
     public ushort PrefetchCount { get; set; } = 16;
 
+    /// <summary>
+    /// Messages one replica handles at the same time (RabbitMQ's consumer dispatch concurrency). 1 keeps a
+    /// replica's handlers strictly one after another; more overlaps their waits on the broker and Redis, for
+    /// handlers that are safe to run concurrently.
+    /// </summary>
+    public int ConcurrentHandlers { get; set; } = 1;
+
     /// <summary>How long a publish may keep retrying through a broker outage before it fails.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -41,6 +48,8 @@ public sealed partial class EventBusOptions
             throw new MessagingConfigurationException($"EventBus:DeliveryLimit {DeliveryLimit} must be at least 1 (default 5).");
         if (PrefetchCount < 1)
             throw new MessagingConfigurationException($"EventBus:PrefetchCount {PrefetchCount} must be at least 1 (default 16).");
+        if (ConcurrentHandlers < 1 || ConcurrentHandlers > PrefetchCount)
+            throw new MessagingConfigurationException($"EventBus:ConcurrentHandlers {ConcurrentHandlers} must be from 1 to EventBus:PrefetchCount ({PrefetchCount}) (default 1).");
         if (PublishTimeout <= TimeSpan.Zero)
             throw new MessagingConfigurationException($"EventBus:PublishTimeout {PublishTimeout} must be positive (default 00:00:30).");
         if (PublisherChannels < 1)

@@ -5,6 +5,7 @@ using FailureSynth.Caching;
 using FailureSynth.Events;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Locate;
+using FailureSynth.Loop.Teacher;
 using FailureSynth.Messaging;
 using FailureSynth.World;
 
@@ -94,4 +95,34 @@ public sealed class ProposeHandler(IEventBus bus, TeacherPool teachers, TeacherC
                 Checking = e.Checking,
             }, ct));
     }
+}
+
+/// <summary>Retrieves support-pool samples for demands; pools are built once per teacher and pool spec and kept.</summary>
+public sealed class RetrieveHandler(IEventBus bus, TeacherPool teachers, PoolCache pools) : IIntegrationEventHandler<RetrievalRequested>
+{
+    public async Task HandleAsync(RetrievalRequested e, CancellationToken cancellationToken)
+    {
+        using var activity = TeacherTelemetry.Source.StartActivity("teacher.retrieve");
+        var pool = await pools.For(teachers.Get(e.Teacher)).GetAsync(e.Pool.ToConfig(), null, cancellationToken);
+        var index = new Dictionary<string, int>(pool.Samples.Count, StringComparer.Ordinal);
+        for (int i = 0; i < pool.Samples.Count; i++) index[pool.Samples[i].Id] = i;
+        var demandIndex = new Dictionary<Loop.Stages.SkillDemand, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < e.Demands.Count; i++) demandIndex[e.Demands[i]] = i;
+        var hits = pool.Retrieve(e.Demands).Select(h => new RetrievedHit(index[h.Sample.Id], demandIndex[h.Demand], h.Score)).ToList();
+        await bus.PublishAsync(new SamplesRetrieved
+        {
+            Id = EventIds.Derive(e.CampaignId, e.Id, "retrieved"),
+            CampaignId = e.CampaignId,
+            RequestId = e.RequestId,
+            Hits = hits,
+        }, cancellationToken);
+    }
+}
+
+/// <summary>The support pools of each embedded teacher.</summary>
+public sealed class PoolCache
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EmbeddedTeacher, FailureSynth.Loop.Campaigns.SupportPools> _pools = new();
+
+    public FailureSynth.Loop.Campaigns.SupportPools For(EmbeddedTeacher teacher) => _pools.GetOrAdd(teacher, t => new FailureSynth.Loop.Campaigns.SupportPools(t));
 }

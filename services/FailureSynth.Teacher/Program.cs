@@ -5,10 +5,12 @@ using FailureSynth.Teacher;
 // The Teacher service: locates the first wrong step of failures, names the missing skill, proposes samples.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddLoopService("teacher")
+builder.AddLoopService("teacher", concurrentHandlers: 8)
     .AddSubscription<FailureCollected, LocateHandler>()
     .AddSubscription<DiagnosisRequested, DiagnoseHandler>()
-    .AddSubscription<SynthesisRequested, ProposeHandler>();
+    .AddSubscription<SynthesisRequested, ProposeHandler>()
+    .AddSubscription<RetrievalRequested, RetrieveHandler>();
+builder.Services.AddSingleton<PoolCache>();
 builder.Services.AddSingleton(sp => new TeacherCalls(new FailureSynth.Caching.RedisCallCache(
     sp.GetRequiredService<FailureSynth.Redis.IRedisDatabase>(), "fs:teacher:", sp.GetRequiredService<ILogger<TeacherCalls>>())));
 

@@ -6,6 +6,7 @@ using FailureSynth.Loop.Filter;
 using FailureSynth.Loop.Stages;
 using FailureSynth.Loop.Teacher;
 using FailureSynth.Messaging;
+using FailureSynth.World;
 using FailureSynth.World.Rendering;
 
 namespace FailureSynth.Trainer;
@@ -115,4 +116,31 @@ public sealed class BusWorkers(IEventBus bus, ReplyRouter router, DataRoot root,
     private async Task PublishAllAsync<TEvent>(int count, Func<int, TEvent> create, CancellationToken cancellationToken) where TEvent : IntegrationEvent =>
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (i, ct) => await bus.PublishAsync(create(i), ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<(WorldSample Sample, SkillDemand Demand)>> RetrieveAsync(IReadOnlyList<SkillDemand> demands, PoolConfig pool, Action<long, long> report, CancellationToken cancellationToken)
+    {
+        string requestId = NextRequestId();
+        using var pending = router.Expect<IReadOnlyList<RetrievedHit>>(requestId, "the teacher service", 1);
+        await bus.PublishAsync(new RetrievalRequested
+        {
+            Id = EventIds.Derive(requestId, "retrieve"),
+            CampaignId = campaignId,
+            RequestId = requestId,
+            Demands = demands,
+            Pool = PoolSpec.Of(pool),
+            Teacher = TeacherOptions,
+        }, cancellationToken).ConfigureAwait(false);
+        var hits = (await pending.WaitAsync(stall, cancellationToken).ConfigureAwait(false))[0];
+        // The hits name pool samples by index: the generator gives the same sample here as in the teacher.
+        var generator = new WorldGenerator(Profiles.Get(pool.Profile));
+        var result = new List<(WorldSample, SkillDemand)>(hits.Count);
+        foreach (var hit in hits)
+        {
+            if (hit.PoolIndex < 0 || hit.PoolIndex >= pool.Count || hit.DemandIndex < 0 || hit.DemandIndex >= demands.Count)
+                throw new InvalidDataException($"The teacher's retrieval named pool sample {hit.PoolIndex} for demand {hit.DemandIndex}, outside the pool (0..{pool.Count - 1}) or the demands (0..{demands.Count - 1}).");
+            result.Add((generator.Generate(pool.Seed, hit.PoolIndex), demands[hit.DemandIndex]));
+        }
+        report(hits.Count, hits.Count);
+        return result;
+    }
 }

@@ -7,12 +7,13 @@ using FailureSynth.Trainer;
 // over the bus, trains, evaluates, promotes, writes checkpoints, the dataset and the report; serves the campaign API.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddLoopService("trainer")
+builder.AddLoopService("trainer", concurrentHandlers: 8)
     .AddSubscription<EvaluationAnswered, ReplyHandlers>()
     .AddSubscription<StepLocated, ReplyHandlers>()
     .AddSubscription<SkillDiagnosed, ReplyHandlers>()
     .AddSubscription<SynthesisProposed, ReplyHandlers>()
-    .AddSubscription<SampleChecked, ReplyHandlers>();
+    .AddSubscription<SampleChecked, ReplyHandlers>()
+    .AddSubscription<SamplesRetrieved, ReplyHandlers>();
 builder.Services.AddSingleton<ReplyRouter>();
 builder.Services.AddSingleton<CampaignManager>();
 builder.Services.AddSingleton<SynthesisBench>();

@@ -11,7 +11,8 @@ public sealed class ReplyHandlers(ReplyRouter router) :
     IIntegrationEventHandler<StepLocated>,
     IIntegrationEventHandler<SkillDiagnosed>,
     IIntegrationEventHandler<SynthesisProposed>,
-    IIntegrationEventHandler<SampleChecked>
+    IIntegrationEventHandler<SampleChecked>,
+    IIntegrationEventHandler<SamplesRetrieved>
 {
     public Task HandleAsync(EvaluationAnswered e, CancellationToken cancellationToken) =>
         Done(router.Deliver(e.RequestId, e.Index, new EvaluationResult(e.Failures, e.Correct)));
@@ -27,6 +28,9 @@ public sealed class ReplyHandlers(ReplyRouter router) :
 
     public Task HandleAsync(SampleChecked e, CancellationToken cancellationToken) =>
         Done(router.Deliver<ProposalCheck>(e.RequestId, e.Index, e.Check));
+
+    public Task HandleAsync(SamplesRetrieved e, CancellationToken cancellationToken) =>
+        Done(router.Deliver(e.RequestId, 0, e.Hits));
 
     // A reply nobody waits for (a duplicate, or for an earlier run of the Trainer) is simply acknowledged.
     private static Task Done(bool _) => Task.CompletedTask;

@@ -57,6 +57,32 @@ public sealed class DistributedCampaignTests(SystemFixture fixture)
         Assert.Empty(run.Survivors);
     }
 
+    [Fact]
+    public async Task Retrieval_through_the_teacher_service_matches_the_in_process_campaign()
+    {
+        var reference = await new FailureSynth.Loop.Campaigns.CampaignRunner(
+            FailureSynth.Loop.Campaigns.CampaignConfig.Parse(fixture.RetrievalYaml, fixture.RetrievalCampaignFile), Path.Combine(fixture.Root, "retrieve-in-process"), fixture.Root)
+            .RunAsync(null, CancellationToken.None);
+
+        var run = await fixture.RunAppHostAsync("retrieve", "--campaign", fixture.RetrievalCampaignFile);
+
+        Assert.True(run.ExitCode == 0, $"AppHost exited {run.ExitCode}:\n{run.Output}");
+        Assert.True(reference.Report.DatasetSamples > 0);
+        Assert.Equal(File.ReadAllText(Path.Combine(reference.DatasetDirectory, "manifest.json")), run.Manifest);
+        Assert.Contains("dead-lettered: 0", run.Output);
+    }
+
+    [Fact]
+    public async Task Ctrl_C_during_a_campaign_stops_every_process_the_AppHost_started()
+    {
+        var run = await fixture.RunAppHostInterruptedAsync("interrupted", "iteration 1: locate");
+
+        Assert.True(run.ExitCode == 130, $"AppHost exited {run.ExitCode}, expected 130 after Ctrl+C:\n{run.Output}");
+        Assert.Contains("interrupted; stopping everything", run.Output);
+        Assert.True(run.ProcessIds.Count >= 7, "expected the broker, Redis and five services in the output:\n" + run.Output);
+        Assert.Empty(run.Survivors);
+    }
+
     private void AssertSameCampaign(AppHostRun run)
     {
         Assert.True(run.ExitCode == 0, $"AppHost exited {run.ExitCode}:\n{run.Output}");

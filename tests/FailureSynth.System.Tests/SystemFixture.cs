@@ -12,6 +12,8 @@ public sealed partial class SystemFixture : IAsyncLifetime
 {
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "fs-system-tests-" + Guid.NewGuid().ToString("N")[..8]);
     public string CampaignFile => Path.Combine(Root, "small.yaml");
+    public string RetrievalCampaignFile => Path.Combine(Root, "small-retrieve.yaml");
+    public string RetrievalYaml => Yaml.Replace("name: small", "name: small-retrieve") + "\nprescription: retrieve\npool: { profile: balanced, count: 4000, seed: 303 }\n";
     public string Configuration { get; } = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
     public CampaignReport Reference { get; private set; } = null!;
     public string ReferenceManifest { get; private set; } = null!;
@@ -37,6 +39,7 @@ public sealed partial class SystemFixture : IAsyncLifetime
     {
         Directory.CreateDirectory(Root);
         await File.WriteAllTextAsync(CampaignFile, Yaml);
+        await File.WriteAllTextAsync(RetrievalCampaignFile, RetrievalYaml);
         var runner = new CampaignRunner(CampaignConfig.Parse(Yaml, CampaignFile), Path.Combine(Root, "in-process"), Root);
         var result = await runner.RunAsync(null, CancellationToken.None);
         Reference = result.Report;
@@ -50,16 +53,35 @@ public sealed partial class SystemFixture : IAsyncLifetime
     }
 
     /// <summary>Runs <c>FailureSynth.AppHost run</c> with the extra arguments; returns its exit code, output and the pids it started.</summary>
-    public async Task<AppHostRun> RunAppHostAsync(string name, params string[] extra)
+    public Task<AppHostRun> RunAppHostAsync(string name, params string[] extra) => RunAsync(name, null, extra);
+
+    /// <summary>Runs the AppHost and sends it SIGINT (Ctrl+C) when a line containing <paramref name="interruptAfter"/> appears.</summary>
+    public Task<AppHostRun> RunAppHostInterruptedAsync(string name, string interruptAfter) => RunAsync(name, interruptAfter, []);
+
+    private async Task<AppHostRun> RunAsync(string name, string? interruptAfter, string[] extra)
     {
+        string campaign = CampaignFile;
+        if (extra is ["--campaign", var other, ..]) (campaign, extra) = (other, extra[2..]);
         string output = Path.Combine(Root, name);
         string appHost = Path.Combine(RepoRoot(), "FailureSynth.AppHost", "bin", Configuration, "net10.0", "FailureSynth.AppHost.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
-        foreach (string a in new[] { appHost, "run", CampaignFile, "--out", output, "--no-build", "-c", Configuration }.Concat(extra)) start.ArgumentList.Add(a);
+        foreach (string a in new[] { appHost, "run", campaign, "--out", output, "--no-build", "-c", Configuration }.Concat(extra)) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var lines = new List<string>();
         var gate = new Lock();
-        void Collect(object _, DataReceivedEventArgs e) { if (e.Data is not null) lock (gate) lines.Add(e.Data); }
+        bool interrupted = false;
+        void Collect(object _, DataReceivedEventArgs e)
+        {
+            if (e.Data is null) return;
+            lock (gate)
+            {
+                lines.Add(e.Data);
+                if (interruptAfter is null || interrupted || !e.Data.Contains(interruptAfter, StringComparison.Ordinal)) return;
+                interrupted = true;
+            }
+            using var signal = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            signal.WaitForExit();
+        }
         process.OutputDataReceived += Collect;
         process.ErrorDataReceived += Collect;
         process.BeginOutputReadLine();

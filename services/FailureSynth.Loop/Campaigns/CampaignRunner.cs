@@ -60,7 +60,6 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var allAccepted = new List<(int Iteration, StoredSample Sample)>();
         var allLocated = new Dictionary<string, LocatedStep>(StringComparer.Ordinal);
         EvaluationReport? baseReport = null;
-        SupportPool? pool = null;
         var locator = CreateLocator(teacher);
         var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions()));
         for (int k = 1; k <= config.Iterations; k++)
@@ -86,10 +85,8 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
 
             var diagnoses = diagnosed.Diagnoses.ToDictionary(d => d.FailureId, d => d.Diagnosis, StringComparer.Ordinal);
             var work = analysed.Select(f => new DiagnosedFailure(f, steps[f.Id], diagnoses[f.Id])).ToList();
-            if (config.Prescription == "retrieve" && pool is null && !File.Exists(Path.Combine(dir, CampaignStages.Prescribe + ".json")))
-                pool = await BuildPoolAsync(teacher, k, progress, cancellationToken).ConfigureAwait(false);
             var prescribed = await StageAsync(dir, k, CampaignStages.Prescribe, progress, async report =>
-                await PrescribeAsync(teacher, workers, work, k, pool, duplicates, report, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                await PrescribeAsync(teacher, workers, work, k, duplicates, report, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             // Replays of later iterations must see this iteration's accepted samples as duplicates too.
             foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
             allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
@@ -143,7 +140,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         return [.. ordered.OrderBy(f => f.Id, StringComparer.Ordinal)];
     }
 
-    private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, SupportPool? pool, IDuplicateRegistry duplicates,
+    private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, IDuplicateRegistry duplicates,
         Action<long, long> report, CancellationToken cancellationToken)
     {
         var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose);
@@ -151,8 +148,8 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         PrescriptionResult result;
         if (config.Prescription == "retrieve")
         {
-            var hits = pool!.Retrieve(demands);
-            result = await RealSamples.AdmitAsync([.. hits.Select(h => (h.Sample, h.Demand))], "retrieved",
+            var hits = await workers.RetrieveAsync(demands, config.Pool, (done, total) => report(done, total), cancellationToken).ConfigureAwait(false);
+            result = await RealSamples.AdmitAsync(hits, "retrieved",
                 new QualityFilter(teacher, config.Filter.ToOptions(useJudge: false)), duplicates, cancellationToken).ConfigureAwait(false);
         }
         else
@@ -166,10 +163,6 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             .OrderBy(s => s.Proposal.Id, StringComparer.Ordinal).ToList();
         return new PrescribeOutput(config.Prescription, result.Proposed, demands, stored, [.. result.Verdicts.OrderBy(v => v.ProposalId, StringComparer.Ordinal)]);
     }
-
-    private async Task<SupportPool> BuildPoolAsync(ITeacher teacher, int k, IProgress<CampaignProgress>? progress, CancellationToken cancellationToken) =>
-        await SupportPool.BuildAsync(teacher, config.Pool.Profile, config.Pool.Count, config.Pool.Seed, config.Pool.K1, config.Pool.B,
-            new SyncProgress<int>(n => progress?.Report(new CampaignProgress(k, "pool", n, config.Pool.Count))), cancellationToken).ConfigureAwait(false);
 
     /// <summary>The training example of a stored sample: its scene re-rendered, its verified program's exact rationale.</summary>
     public static StudentExample ToExample(StoredSample s, int imageSize)

@@ -38,11 +38,19 @@ public interface ICampaignWorkers
 
     /// <summary>Propose -> render -> check, for synthesis.</summary>
     IProposalPipeline Proposals { get; }
+
+    /// <summary>
+    /// Seed 002's retrieval: the top-K pool samples per demand from the support pool <paramref name="pool"/> describes
+    /// (built, with the teacher's skill texts, on first use), in demand order, each pool sample at most once.
+    /// </summary>
+    Task<IReadOnlyList<(WorldSample Sample, SkillDemand Demand)>> RetrieveAsync(IReadOnlyList<SkillDemand> demands, PoolConfig pool, Action<long, long> report, CancellationToken cancellationToken);
 }
 
 /// <summary>The workers of an in-process campaign: the embedded student and teacher, called directly.</summary>
 public sealed class InProcessWorkers(ComputeContext context, ITeacher teacher, IStepLocator locator, QualityFilter filter) : ICampaignWorkers
 {
+    private readonly SupportPools _pools = new(teacher);
+
     public IProposalPipeline Proposals { get; } = new LocalProposalPipeline(teacher, filter);
 
     public async Task<EvaluationResult> EvaluateAsync(EvaluationWork work, Action<long, long> report, CancellationToken cancellationToken)
@@ -73,5 +81,30 @@ public sealed class InProcessWorkers(ComputeContext context, ITeacher teacher, I
             report(list.Count, located.Count);
         }
         return list;
+    }
+
+    public async Task<IReadOnlyList<(WorldSample Sample, SkillDemand Demand)>> RetrieveAsync(IReadOnlyList<SkillDemand> demands, PoolConfig pool, Action<long, long> report, CancellationToken cancellationToken)
+    {
+        var built = await _pools.GetAsync(pool, report, cancellationToken).ConfigureAwait(false);
+        return [.. built.Retrieve(demands).Select(h => (h.Sample, h.Demand))];
+    }
+}
+
+/// <summary>Support pools built once per pool spec (building one has the teacher describe every sample).</summary>
+public sealed class SupportPools(ITeacher teacher)
+{
+    private readonly Dictionary<(string, int, long, double, double), Task<SupportPool>> _pools = [];
+    private readonly Lock _gate = new();
+
+    public Task<SupportPool> GetAsync(PoolConfig pool, Action<long, long>? report, CancellationToken cancellationToken)
+    {
+        var key = (pool.Profile, pool.Count, pool.Seed, pool.K1, pool.B);
+        lock (_gate)
+        {
+            if (!_pools.TryGetValue(key, out var task) || task.IsFaulted || task.IsCanceled)
+                _pools[key] = task = SupportPool.BuildAsync(teacher, pool.Profile, pool.Count, pool.Seed, pool.K1, pool.B,
+                    new SyncProgress<int>(n => report?.Invoke(n, pool.Count)), cancellationToken);
+            return task;
+        }
     }
 }
