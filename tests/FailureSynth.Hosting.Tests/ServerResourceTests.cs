@@ -49,8 +49,10 @@ public sealed class ServerResourceTests : IDisposable
     public async Task Server_that_fails_to_start_fails_the_application_and_stops_what_already_runs()
     {
         IDistributedApplicationBuilder builder = DistributedApplication.CreateBuilder(TestSupport.Options(_runDirectory));
-        builder.AddExecutable("sleeper", "/bin/sleep", ".", "300");
-        IResourceBuilder<UnstartableServer> cache = builder.AddResource(new UnstartableServer("cache"));
+        var sleeper = builder.AddExecutable("sleeper", "/bin/sleep", ".", "300");
+        // The server starts (and fails) only once the sleeper runs: otherwise, on a loaded machine, the sleeper may
+        // not have a process yet when the failure stops everything, and would be listed as not started too.
+        IResourceBuilder<UnstartableServer> cache = builder.AddResource(new UnstartableServer("cache")).WaitFor(sleeper);
         builder.AddExecutable("worker", "/bin/sleep", ".", "300").WithReference(cache);
         await using DistributedApplication app = builder.Build();
         int sleeperPid = 0;
@@ -59,7 +61,7 @@ public sealed class ServerResourceTests : IDisposable
         var error = await Assert.ThrowsAsync<DistributedApplicationException>(() => app.StartAsync());
 
         Assert.Contains("Server 'cache' failed to start: redis-server exited with code 1", error.Message);
-        Assert.Contains("Not started because of that: worker", error.Message);
+        Assert.True(error.Message.Contains("Not started because of that: worker", StringComparison.Ordinal), error.Message);
         Assert.Equal(ReplicaState.FailedToStart, app.GetStatus("cache").State);
         Assert.True(sleeperPid > 0);
         Assert.True(await ProcessTable.GoneAsync(sleeperPid));
