@@ -37,7 +37,10 @@ options = options with
 if (command.Kind == "run" && Path.GetFileName(options.RunDirectory) == ".apphost" && Directory.Exists(options.RunDirectory))
     Directory.Delete(options.RunDirectory, recursive: true);
 string dataRoot = Path.Combine(options.RunDirectory!, "files");
-string apiKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+// The campaign API's key: FAILURESYNTH_API_KEY when set, else a new one per run (printed once the Trainer is up).
+string apiKey = Environment.GetEnvironmentVariable("FAILURESYNTH_API_KEY") is { Length: >= 16 } chosen
+    ? chosen
+    : Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
 var builder = DistributedApplication.CreateBuilder(options);
 var messaging = builder.AddRabbitMQ("messaging");
@@ -71,6 +74,14 @@ try
     {
         case "up":
             Console.WriteLine($"[apphost] starting messaging, cache and the services in {app.RunDirectory}. Ctrl+C stops everything.");
+            bool announced = false;
+            app.StatusChanged += status =>
+            {
+                if (announced || status is not { Resource: "trainer", State: ReplicaState.Healthy, Endpoint: { } endpoint }) return;
+                announced = true;
+                Console.WriteLine($"[apphost] campaign API: {endpoint} (header X-Api-Key: {apiKey}), e.g.\n" +
+                    $"  curl -H 'X-Api-Key: {apiKey}' -H 'Content-Type: application/yaml' --data-binary @campaigns/demo.yaml {endpoint}campaigns");
+            };
             await app.RunAsync();
             return 0;
         default:
