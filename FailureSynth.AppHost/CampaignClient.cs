@@ -28,6 +28,7 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
         Console.WriteLine($"[campaign] {id} started from {campaignFile}");
         string last = "", lastStage = "";
         var lastPrinted = DateTime.MinValue;
+        bool waiting = false;
         while (true)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
@@ -38,10 +39,12 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                // The trainer restarting (the AppHost brings it back): keep asking.
-                Console.WriteLine($"[campaign] trainer not answering ({e.Message}); waiting");
+                // The trainer restarting (the AppHost brings it back; it resumes the campaign): keep asking.
+                if (!waiting) Console.WriteLine($"[campaign] trainer not answering ({e.Message}); waiting for it to come back");
+                waiting = true;
                 continue;
             }
+            waiting = false;
             string state = s.GetProperty("state").GetString()!;
             if (s.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.Object)
             {

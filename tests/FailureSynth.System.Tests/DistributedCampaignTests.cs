@@ -28,10 +28,11 @@ public sealed class DistributedCampaignTests(SystemFixture fixture)
     }
 
     [Fact]
-    public async Task Killed_services_and_a_flushed_cache_change_nothing()
+    public async Task Killed_services_a_killed_trainer_and_a_flushed_cache_change_nothing()
     {
         var run = await fixture.RunAppHostAsync("faults",
-            "--fault", "locate=kill:teacher", "--fault", "prescribe=kill:imagesynth", "--fault", "2:evaluate=flush:cache", "--fault", "2:prescribe=kill:qualityfilter");
+            "--fault", "locate=kill:teacher", "--fault", "prescribe=kill:imagesynth", "--fault", "train=kill:trainer",
+            "--fault", "2:evaluate=flush:cache", "--fault", "2:prescribe=kill:qualityfilter");
 
         AssertSameCampaign(run);
         Assert.Contains("[fault] kill -9 teacher-0", run.Output);
@@ -39,6 +40,7 @@ public sealed class DistributedCampaignTests(SystemFixture fixture)
         Assert.Contains("[fault] Redis FLUSHALL", run.Output);
         Assert.DoesNotContain("not injected", run.Output);
         Assert.Matches(@"teacher-0: Restarting", run.Output);
+        Assert.Matches(@"trainer-0: Healthy \(pid \d+\) restarts 1", run.Output);
         Assert.Contains("dead-lettered: 0", run.Output);
         Assert.Empty(run.Survivors);
     }
