@@ -28,6 +28,20 @@ public static class Stats
         return new SampleSummary(mean, Math.Sqrt(squares / (values.Count - 1)), values.Count);
     }
 
+    /// <summary>
+    /// Standard error of the difference between two accuracies measured on the same <paramref name="count"/> test
+    /// questions, treating each as a binomial estimate: sqrt((before (1 - before) + after (1 - after)) / count).
+    /// It ignores that the questions are shared (which would make it smaller), so a difference beyond two of these
+    /// is beyond the test set's noise.
+    /// </summary>
+    public static double AccuracyDifferenceStandardError(double before, double after, int count)
+    {
+        if (!(before is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(before), before, "an accuracy is between 0 and 1.");
+        if (!(after is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(after), after, "an accuracy is between 0 and 1.");
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "the accuracies need at least one test question.");
+        return Math.Sqrt((before * (1 - before) + after * (1 - after)) / count);
+    }
+
     /// <summary>"63.4 ± 1.2": both numbers with the given decimals, invariant culture, never "-0.0".</summary>
     public static string Format(double mean, double sd, int decimals = 1)
     {

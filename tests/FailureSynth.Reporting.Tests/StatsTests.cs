@@ -73,4 +73,22 @@ public sealed class StatsTests
         Assert.Throws<ArgumentException>(() => Stats.Format(1, -0.1, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => Stats.Format(1, 0.1, -1));
     }
+
+    [Fact]
+    public void Accuracy_difference_standard_error_is_the_binomial_one_on_the_shared_questions()
+    {
+        // 60 % then 50 % on 24 questions: sqrt((0.24 + 0.25) / 24) = sqrt(0.0204166...) = 0.142887...
+        Assert.Equal(0.142887, Stats.AccuracyDifferenceStandardError(0.6, 0.5, 24), 6);
+        // Certain results have no sampling error; more questions shrink it by the square root.
+        Assert.Equal(0, Stats.AccuracyDifferenceStandardError(1, 0, 10));
+        Assert.Equal(Stats.AccuracyDifferenceStandardError(0.7, 0.6, 10) / 2, Stats.AccuracyDifferenceStandardError(0.7, 0.6, 40), 12);
+    }
+
+    [Fact]
+    public void Accuracy_difference_standard_error_rejects_what_is_not_an_accuracy()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Stats.AccuracyDifferenceStandardError(1.2, 0.5, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Stats.AccuracyDifferenceStandardError(0.5, double.NaN, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Stats.AccuracyDifferenceStandardError(0.5, 0.5, 0));
+    }
 }

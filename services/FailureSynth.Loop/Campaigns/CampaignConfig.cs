@@ -45,8 +45,8 @@ public sealed class BudgetConfig
 public sealed class LocateConfig
 {
     public string Method { get; set; } = "answer-switch";
-    public double Bias { get; set; } = 0.3;
-    public double Delta { get; set; } = 0.05;
+    public double Bias { get; set; } = 0.1;
+    public double Delta { get; set; } = 0.0;
     public int Lambda { get; set; } = 1;
 }
 

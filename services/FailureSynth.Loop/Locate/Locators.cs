@@ -20,11 +20,11 @@ public interface IStepLocator
 /// Seed 002's answer-switch: the teacher is told the gold answer is right with probability <see cref="Bias"/>,
 /// then reads the student's steps one by one; the located step is the first after which the student's
 /// (wrong) answer leads the gold answer by more than <see cref="Delta"/> and keeps leading for <see cref="Lambda"/>
-/// steps (fewer when the rationale ends first). The defaults (bias 0.3, delta 0.05, lambda 1) are the best of the
-/// sweep in `failuresynth experiment locate-accuracy` on a tuning split. When the lead never appears, the step that moved the
+/// steps (fewer when the rationale ends first). The defaults (bias 0.1, delta 0, lambda 1) are the best of the
+/// sweep in `failuresynth experiment locate-accuracy` on its tuning split at the embedded teacher's trust (0.97). When the lead never appears, the step that moved the
 /// margin most toward the wrong answer is taken and marked as a fallback.
 /// </summary>
-public sealed class AnswerSwitchLocator(ITeacher teacher, double bias = 0.3, double delta = 0.05, int lambda = 1) : IStepLocator
+public sealed class AnswerSwitchLocator(ITeacher teacher, double bias = 0.1, double delta = 0.0, int lambda = 1) : IStepLocator
 {
     public double Bias { get; } = bias is > 0 and < 1 ? bias : throw new ArgumentOutOfRangeException(nameof(bias), bias, "answer-switch bias must be between 0 and 1 exclusive.");
     public double Delta { get; } = delta is >= 0 and < 1 ? delta : throw new ArgumentOutOfRangeException(nameof(delta), delta, "answer-switch delta must be between 0 (inclusive) and 1.");
