@@ -45,9 +45,9 @@ public sealed class BudgetConfig
 public sealed class LocateConfig
 {
     public string Method { get; set; } = "answer-switch";
-    public double Bias { get; set; } = 0.1;
-    public double Delta { get; set; } = 0.0;
-    public int Lambda { get; set; } = 1;
+    public double Bias { get; set; } = Locate.AnswerSwitchLocator.DefaultBias;
+    public double Delta { get; set; } = Locate.AnswerSwitchLocator.DefaultDelta;
+    public int Lambda { get; set; } = Locate.AnswerSwitchLocator.DefaultLambda;
 }
 
 /// <summary>The embedded teacher's settings.</summary>

@@ -24,8 +24,17 @@ public interface IStepLocator
 /// sweep in `failuresynth experiment locate-accuracy` on its tuning split at the embedded teacher's trust (0.97). When the lead never appears, the step that moved the
 /// margin most toward the wrong answer is taken and marked as a fallback.
 /// </summary>
-public sealed class AnswerSwitchLocator(ITeacher teacher, double bias = 0.1, double delta = 0.0, int lambda = 1) : IStepLocator
+public sealed class AnswerSwitchLocator(ITeacher teacher, double bias = AnswerSwitchLocator.DefaultBias, double delta = AnswerSwitchLocator.DefaultDelta, int lambda = AnswerSwitchLocator.DefaultLambda) : IStepLocator
 {
+    /// <summary>The sweep's best bias (see the class summary); campaign files default to it too.</summary>
+    public const double DefaultBias = 0.1;
+
+    /// <summary>The sweep's best delta.</summary>
+    public const double DefaultDelta = 0.0;
+
+    /// <summary>The sweep's best lambda.</summary>
+    public const int DefaultLambda = 1;
+
     public double Bias { get; } = bias is > 0 and < 1 ? bias : throw new ArgumentOutOfRangeException(nameof(bias), bias, "answer-switch bias must be between 0 and 1 exclusive.");
     public double Delta { get; } = delta is >= 0 and < 1 ? delta : throw new ArgumentOutOfRangeException(nameof(delta), delta, "answer-switch delta must be between 0 (inclusive) and 1.");
     public int Lambda { get; } = lambda >= 1 ? lambda : throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "answer-switch lambda must be at least 1.");
