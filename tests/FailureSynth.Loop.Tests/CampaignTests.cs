@@ -128,8 +128,8 @@ public sealed class CampaignConfigTests
     public void Every_bad_value_is_reported_with_its_key()
     {
         var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(
-            "iterations: 0\nprescription: guess\nlocate: { method: magic, bias: 1.5 }\nbudget: { samples: 0, train_steps: 0 }\ntest: { profile: nope, count: 10 }\n", "bad.yaml"));
-        foreach (string key in new[] { "iterations", "prescription 'guess'", "locate.method 'magic'", "locate.bias", "budget.samples", "train_steps", "test.profile 'nope'" })
+            "iterations: 0\nprescription: guess\ncontrast: 1.5\nlocate: { method: magic, bias: 1.5 }\nbudget: { samples: 0, train_steps: 0 }\ntest: { profile: nope, count: 10 }\n", "bad.yaml"));
+        foreach (string key in new[] { "iterations", "prescription 'guess'", "contrast must be 0..0.9", "locate.method 'magic'", "locate.bias", "budget.samples", "train_steps", "test.profile 'nope'" })
             Assert.Contains(key, e.Message);
     }
 

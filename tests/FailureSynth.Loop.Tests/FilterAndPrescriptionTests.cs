@@ -132,6 +132,48 @@ public sealed class FilterAndPrescriptionTests
     }
 
     [Fact]
+    public void Contrast_moves_a_share_of_an_answer_pinning_skill_to_its_other_answers_and_keeps_the_total()
+    {
+        DiagnosedFailure D(string id, string skill) => new(
+            new Failure(id, id, new TeacherQuestion("q", "query", null), "diamond", "square", [], []),
+            new LocatedStep(1, "step", "square", "answer-switch", false), new SkillDiagnosis(skill + " text", skill));
+        var failures = new[] { D("a", "query/shape=diamond"), D("b", "query/shape=diamond"), D("c", "query/shape=diamond"), D("d", "relate/above") };
+
+        var demands = DemandPlanner.Plan(failures, 100, contrast: 0.25);
+
+        Assert.Equal(100, demands.Sum(d => d.Count));
+        Assert.Equal(25, demands.Single(d => d.SkillKey == "relate/above").Count); // yes/no skill: no siblings, untouched
+        Assert.Equal(56, demands.Single(d => d.SkillKey == "query/shape=diamond").Count); // 75 - round(18.75)
+        var contrast = demands.Where(d => d.Query.Contains("(contrast for query/shape=diamond)", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["query/shape=circle", "query/shape=square", "query/shape=triangle"], contrast.Select(d => d.SkillKey).Order(StringComparer.Ordinal));
+        Assert.Equal([7, 6, 6], contrast.Select(d => d.Count));
+        Assert.All(contrast, d => Assert.Equal(["a", "b", "c"], d.FailureIds));
+        Assert.Equal(demands.Count, demands.Select(d => d.Query).Distinct(StringComparer.Ordinal).Count());
+
+        Assert.Equal(DemandPlanner.Plan(failures, 100), DemandPlanner.Plan(failures, 100, contrast: 0), new DemandComparer());
+        Assert.Throws<ArgumentOutOfRangeException>(() => DemandPlanner.Plan(failures, 100, contrast: 1.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DemandPlanner.Plan(failures, 100, contrast: double.NaN));
+    }
+
+    [Fact]
+    public void Contrast_leaves_at_least_one_sample_for_the_diagnosed_skill()
+    {
+        var single = new[] { new SkillDemand("q", "count/color=cyan/n>=5", 2, ["f"]) };
+        var result = DemandPlanner.WithContrast(single, 0.9);
+        Assert.Equal(1, result.Single(d => d.SkillKey == "count/color=cyan/n>=5").Count);
+        Assert.Equal(2, result.Sum(d => d.Count));
+        Assert.StartsWith("count/color=cyan/", result.Single(d => d.SkillKey != "count/color=cyan/n>=5").SkillKey, StringComparison.Ordinal);
+    }
+
+    private sealed class DemandComparer : IEqualityComparer<SkillDemand>
+    {
+        public bool Equals(SkillDemand? x, SkillDemand? y) =>
+            x is not null && y is not null && x.Query == y.Query && x.SkillKey == y.SkillKey && x.Count == y.Count && x.FailureIds.SequenceEqual(y.FailureIds);
+
+        public int GetHashCode(SkillDemand obj) => HashCode.Combine(obj.Query, obj.SkillKey, obj.Count);
+    }
+
+    [Fact]
     public async Task The_support_pool_retrieves_samples_of_the_requested_skill_without_repeats()
     {
         var pool = await SupportPool.BuildAsync(Teacher, "balanced", 3000, 21, 1.2, 0.75, null, default);

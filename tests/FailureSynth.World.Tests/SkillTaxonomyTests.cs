@@ -52,6 +52,30 @@ public class SkillTaxonomyTests
         Assert.Throws<ArgumentException>(() => SkillTaxonomy.Parse(""));
     }
 
+    [Theory]
+    [InlineData("query/shape=diamond", "query/shape=circle query/shape=square query/shape=triangle")]
+    [InlineData("query/size=small", "query/size=large")]
+    [InlineData("count/color=cyan/n>=5", "count/color=cyan/n=0 count/color=cyan/n=1-2 count/color=cyan/n=3-4")]
+    [InlineData("query/shape", "")]
+    [InlineData("exist/shape=square", "")]
+    [InlineData("relate/above", "")]
+    [InlineData("arith/diff", "")]
+    public void Answer_siblings_are_the_same_question_pinned_to_another_answer(string key, string expected)
+    {
+        Assert.Equal(expected, string.Join(' ', SkillTaxonomy.AnswerSiblings(key)));
+        Assert.All(SkillTaxonomy.AnswerSiblings(key), sibling => Assert.Contains(key, SkillTaxonomy.AnswerSiblings(sibling)));
+    }
+
+    [Fact]
+    public void Query_colour_siblings_are_the_seven_other_colours_and_unknown_keys_are_refused()
+    {
+        var siblings = SkillTaxonomy.AnswerSiblings("query/color=orange");
+        Assert.Equal(7, siblings.Count);
+        Assert.All(siblings, k => Assert.StartsWith("query/color=", k, StringComparison.Ordinal));
+        Assert.DoesNotContain("query/color=orange", siblings);
+        Assert.Throws<ArgumentException>(() => SkillTaxonomy.AnswerSiblings("query/shape=hexagon"));
+    }
+
     [Fact]
     public void Program_skills_follow_the_executed_scene()
     {

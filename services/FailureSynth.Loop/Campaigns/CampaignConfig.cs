@@ -90,6 +90,8 @@ public sealed class CampaignConfig
     /// <summary>synthesise | retrieve</summary>
     public string Prescription { get; set; } = "synthesise";
     public bool Diagnose { get; set; } = true;
+    /// <summary>Share of an answer-pinning skill's prescribed samples given to its answer siblings (<see cref="DemandPlanner.WithContrast"/>).</summary>
+    public double Contrast { get; set; } = DemandPlanner.DefaultContrast;
     public StudentConfig Student { get; set; } = new();
     public SplitConfig Validation { get; set; } = new() { Count = 1500, Seed = 101 };
     public SplitConfig Test { get; set; } = new() { Count = 3000, Seed = 2 };
@@ -137,6 +139,7 @@ public sealed class CampaignConfig
         if (string.IsNullOrWhiteSpace(Name) || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))) p.Add($"name '{Name}' must be letters, digits, '-', '_' or '.'");
         if (Threads < 0) p.Add($"threads must be 0 (all cores) or more (got {Threads})");
         if (Iterations is < 1 or > 20) p.Add($"iterations must be 1..20 (got {Iterations})");
+        if (!(Contrast is >= 0 and <= 0.9)) p.Add($"contrast must be 0..0.9, the share of an answer-pinning skill's samples given to its other answers (got {Contrast.ToString(CultureInfo.InvariantCulture)})");
         if (!PrescriptionKinds.Contains(Prescription)) p.Add($"prescription '{Prescription}' must be one of {string.Join(", ", PrescriptionKinds)}");
         Split("student.base", Student.Base, p);
         Split("validation", Validation, p);

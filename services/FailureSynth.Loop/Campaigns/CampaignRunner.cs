@@ -143,7 +143,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, IDuplicateRegistry duplicates,
         Action<long, long> report, CancellationToken cancellationToken)
     {
-        var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose);
+        var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose, config.Contrast);
         long seed = StableHash.Seed("prescribe", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
         PrescriptionResult result;
         if (config.Prescription == "retrieve")

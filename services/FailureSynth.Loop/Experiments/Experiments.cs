@@ -52,7 +52,7 @@ public static class Experiments
             {
                 int s = seed;
                 runs.Add(await lab.RunArmAsync("prescribe", "targeted", n, s, steps, async () =>
-                    await lab.SynthesiseAsync(DemandPlanner.Plan(await Diagnosed(s).ConfigureAwait(false), n), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+                    await lab.SynthesiseAsync(DemandPlanner.Plan(await Diagnosed(s).ConfigureAwait(false), n, contrast: lab.Config.Contrast), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
                 runs.Add(await lab.RunArmAsync("prescribe", "random-natural", n, s, steps, () => Task.FromResult(lab.Natural(n, s)), ct).ConfigureAwait(false));
                 runs.Add(await lab.RunArmAsync("prescribe", "random-synthetic", n, s, steps, async () =>
                     await lab.SynthesiseAsync(Lab.UniformDemands(n), SeedOf("random-synthetic", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
@@ -100,7 +100,7 @@ public static class Experiments
             int s = seed;
             var diagnosed = await lab.DiagnoseAsync(await lab.FailuresAsync(s, ct).ConfigureAwait(false), lab.Locator("answer-switch", s), s, ct).ConfigureAwait(false);
             runs.Add(await lab.RunArmAsync("retrieve", "targeted-bm25", k, s, steps, () =>
-                Task.FromResult(StudentTraining.Examples([.. pool.Retrieve(DemandPlanner.Plan(diagnosed, k)).Select(h => h.Sample)])), ct).ConfigureAwait(false));
+                Task.FromResult(StudentTraining.Examples([.. pool.Retrieve(DemandPlanner.Plan(diagnosed, k, contrast: lab.Config.Contrast)).Select(h => h.Sample)])), ct).ConfigureAwait(false));
             runs.Add(await lab.RunArmAsync("retrieve", "random", k, s, steps, () => Task.FromResult(StudentTraining.Examples(pool.Random(k, SeedOf("random-pool", k, s)))), ct).ConfigureAwait(false));
             runs.Add(await lab.RunArmAsync("retrieve", "full", pool.Samples.Count, s, fullSteps, () => Task.FromResult(StudentTraining.Examples(pool.Samples)), ct).ConfigureAwait(false));
         }
@@ -132,11 +132,11 @@ public static class Experiments
             var failures = await lab.FailuresAsync(s, ct).ConfigureAwait(false);
             var located = await lab.DiagnoseAsync(failures, lab.Locator("answer-switch", s), s, ct).ConfigureAwait(false);
             runs.Add(await lab.RunArmAsync("prescribe", "targeted", n, s, steps, async () =>
-                await lab.SynthesiseAsync(DemandPlanner.Plan(located, n), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+                await lab.SynthesiseAsync(DemandPlanner.Plan(located, n, contrast: lab.Config.Contrast), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
             runs.Add(await lab.RunArmAsync("ablation", "no-locate", n, s, steps, async () =>
             {
                 var randomStep = await lab.DiagnoseAsync(failures, lab.Locator("random", s), s, ct).ConfigureAwait(false);
-                return await lab.SynthesiseAsync(DemandPlanner.Plan(randomStep, n), SeedOf("no-locate", n, s), ct).ConfigureAwait(false);
+                return await lab.SynthesiseAsync(DemandPlanner.Plan(randomStep, n, contrast: lab.Config.Contrast), SeedOf("no-locate", n, s), ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false));
             runs.Add(await lab.RunArmAsync("ablation", "no-diagnose", n, s, steps, async () =>
                 await lab.SynthesiseAsync(DemandPlanner.Plan(located, n, useDiagnosis: false), SeedOf("no-diagnose", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));

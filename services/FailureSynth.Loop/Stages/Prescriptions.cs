@@ -1,8 +1,10 @@
 using FailureSynth.Loop.Common;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Teacher;
 using FailureSynth.Retrieval;
 using FailureSynth.World;
+using FailureSynth.World.Skills;
 
 namespace FailureSynth.Loop.Stages;
 
@@ -22,10 +24,20 @@ public sealed record PrescriptionResult(IReadOnlyList<PrescribedSample> Samples,
 /// <summary>Splits a sample budget over the diagnosed skills in proportion to their failures (largest remainder, ties by key).</summary>
 public static class DemandPlanner
 {
+    /// <summary>
+    /// Default share of an answer-pinning skill's samples that go to its answer siblings (see <see cref="WithContrast"/>):
+    /// without them, 4,000 samples for <c>query/shape=diamond</c> taught the student to answer "diamond" for squares too
+    /// (targeted-vs-random at N = 4,000: <c>query/shape=square</c> -26 points, the one drop beyond the test's noise).
+    /// </summary>
+    public const double DefaultContrast = 0.25;
+
     /// <param name="useDiagnosis">When false (the no-diagnose ablation) the raw located step text is the query, one demand per distinct text.</param>
-    public static IReadOnlyList<SkillDemand> Plan(IReadOnlyList<DiagnosedFailure> failures, int budget, bool useDiagnosis = true)
+    /// <param name="contrast">Share of each answer-pinning skill's samples given to its answer siblings (<see cref="WithContrast"/>); 0 for none.</param>
+    public static IReadOnlyList<SkillDemand> Plan(IReadOnlyList<DiagnosedFailure> failures, int budget, bool useDiagnosis = true, double contrast = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budget);
+        if (contrast is < 0 or >= 1 || double.IsNaN(contrast))
+            throw new ArgumentOutOfRangeException(nameof(contrast), contrast, "The contrast share must lie in [0, 1).");
         var groups = failures
             .GroupBy(f => useDiagnosis ? f.Diagnosis.SkillKey ?? f.Diagnosis.Text : f.Step.Question, StringComparer.Ordinal)
             .Select(g => (Key: g.Key, Items: g.OrderBy(f => f.Failure.Id, StringComparer.Ordinal).ToList()))
@@ -46,7 +58,37 @@ public static class DemandPlanner
             string? key = useDiagnosis ? first.Diagnosis.SkillKey : null;
             demands.Add(new SkillDemand(query, key, counts[i], [.. groups[i].Items.Select(f => f.Failure.Id)]));
         }
-        return demands;
+        return contrast > 0 ? WithContrast(demands, contrast) : demands;
+    }
+
+    /// <summary>
+    /// Contrast samples: a skill such as <c>query/shape=diamond</c> pins the answer, so samples of it alone move the
+    /// student's answers toward that value (squares become diamonds). Of each such demand, round(count x share)
+    /// samples go to its answer siblings (<see cref="SkillTaxonomy.AnswerSiblings"/>: the same question about the
+    /// other values), split evenly in taxonomy order, each sibling demand naming the same failures. Other demands
+    /// and the total are unchanged.
+    /// </summary>
+    public static IReadOnlyList<SkillDemand> WithContrast(IReadOnlyList<SkillDemand> demands, double share)
+    {
+        var result = new List<SkillDemand>(demands.Count);
+        foreach (var demand in demands)
+        {
+            var siblings = demand.SkillKey is { } key && SkillTaxonomy.Contains(key) ? SkillTaxonomy.AnswerSiblings(key) : [];
+            int moved = siblings.Count == 0 ? 0 : Math.Min(demand.Count - 1, (int)Math.Round(demand.Count * share, MidpointRounding.AwayFromZero));
+            if (moved <= 0)
+            {
+                result.Add(demand);
+                continue;
+            }
+            result.Add(demand with { Count = demand.Count - moved });
+            for (int i = 0; i < siblings.Count; i++)
+            {
+                int count = moved / siblings.Count + (i < moved % siblings.Count ? 1 : 0);
+                if (count > 0)
+                    result.Add(new SkillDemand($"{TeacherSkills.SkillText(siblings[i])} (contrast for {demand.SkillKey})", siblings[i], count, demand.FailureIds));
+            }
+        }
+        return result;
     }
 }
 

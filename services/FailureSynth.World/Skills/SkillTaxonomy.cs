@@ -42,6 +42,31 @@ public static class SkillTaxonomy
 
     public static string Describe(string key) => Info(key).Description;
 
+    /// <summary>
+    /// The skills that differ from <paramref name="key"/> only in the answer they pin down, in taxonomy order:
+    /// for <c>query/shape=diamond</c> the other <c>query/shape=...</c> values, for <c>count/color=cyan/n&gt;=5</c>
+    /// the other count buckets of cyan. Empty for a skill that does not pin its answer (yes/no families,
+    /// <c>query/shape</c> itself, arithmetic). An unknown key gives an <see cref="ArgumentException"/>.
+    /// </summary>
+    public static IReadOnlyList<string> AnswerSiblings(string key)
+    {
+        SkillKey skill = Parse(key);
+        bool pinsAnswer = skill.Family switch
+        {
+            QuestionFamily.Query => skill.Color is not null || skill.Shape is not null || skill.Size is not null,
+            QuestionFamily.Count => true,
+            _ => false,
+        };
+        if (!pinsAnswer) return [];
+        return [.. Entries
+            .Where(e => e.Key != skill && e.Key.Family == skill.Family && e.Key.Attribute == skill.Attribute && SameFacetsApartFromAnswer(e.Key, skill))
+            .Select(e => e.Info.Key)];
+    }
+
+    private static bool SameFacetsApartFromAnswer(SkillKey candidate, SkillKey skill) => skill.Family == QuestionFamily.Count
+        ? candidate.Color == skill.Color
+        : (candidate.Color is not null || candidate.Shape is not null || candidate.Size is not null);
+
     public static SkillInfo Info(string key)
     {
         if (key is not null && IndexByKey.TryGetValue(key, out int i)) return Entries[i].Info;
