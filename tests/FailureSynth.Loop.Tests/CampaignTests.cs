@@ -101,6 +101,24 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         var e = await Assert.ThrowsAsync<CampaignConfigException>(() => Run(dir, Yaml()));
         Assert.Contains("different config", e.Message);
     }
+
+    [Fact]
+    public async Task An_experiment_folder_remakes_its_base_evaluation_when_the_test_recipe_changed()
+    {
+        string output = Path.Combine(fixture.Root, "lab-resume");
+        string Config(int testCount) => Yaml().Replace("count: 150, seed: 2", $"count: {testCount}, seed: 2", StringComparison.Ordinal);
+        var notes = new List<string>();
+
+        var first = await FailureSynth.Loop.Experiments.Lab.OpenAsync(CampaignConfig.Parse(Config(150), "a.yaml"), output, fixture.Root, null, notes.Add, default);
+        var same = await FailureSynth.Loop.Experiments.Lab.OpenAsync(CampaignConfig.Parse(Config(150), "a.yaml"), output, fixture.Root, null, notes.Add, default);
+        Assert.Equal(150, first.BaseReport.Samples);
+        Assert.Equal(150, same.BaseReport.Samples);
+        Assert.DoesNotContain(notes, n => n.Contains("made again", StringComparison.Ordinal));
+
+        var changed = await FailureSynth.Loop.Experiments.Lab.OpenAsync(CampaignConfig.Parse(Config(100), "b.yaml"), output, fixture.Root, null, notes.Add, default);
+        Assert.Equal(100, changed.BaseReport.Samples);
+        Assert.Contains(notes, n => n.Contains("made again", StringComparison.Ordinal));
+    }
 }
 
 public sealed class CampaignConfigTests

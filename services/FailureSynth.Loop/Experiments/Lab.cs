@@ -57,11 +57,39 @@ public sealed class Lab
 
     public int ImageSize => TinyVlmStudent.FromBytes(BaseCheckpoint, Context, "base").Model.Config.ImageSize;
 
+    /// <summary>
+    /// An experiment folder keeps its base student and base evaluation to resume; they are reused only when the
+    /// config's student and test sections (and the student format and training defaults of this build) are the ones
+    /// they were made with. Otherwise they are deleted, with a note, and made again: a stale base would silently
+    /// change every figure. (Arm runs are cached separately, keyed by the full recipe.)
+    /// </summary>
+    private static void ForgetBaseOfAnotherRecipe(CampaignConfig config, string output, Action<string>? note)
+    {
+        string recipe = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            format = TinyVlmStudent.FormatName,
+            learning_rate = TrainingOptions.DefaultLearningRate,
+            threads = config.Threads,
+            student = config.Student,
+            test = config.Test,
+        }, CampaignJson.Options);
+        string recipePath = Path.Combine(output, "base-recipe.json");
+        if (File.Exists(recipePath) && File.ReadAllText(recipePath).TrimEnd() == recipe.TrimEnd()) return;
+        string[] made = [.. new[] { "base.safetensors", "base.json", "base-eval.json" }.Select(f => Path.Combine(output, f)).Where(File.Exists)];
+        if (made.Length > 0)
+        {
+            note?.Invoke($"{output}: the base student there was made from another student/test recipe; it is made again.");
+            foreach (string f in made) File.Delete(f);
+        }
+        File.WriteAllText(recipePath, recipe + "\n");
+    }
+
     public static async Task<Lab> OpenAsync(CampaignConfig config, string output, string configDirectory, IProgress<CampaignProgress>? progress, Action<string>? note, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(output);
         int threads = config.Threads == 0 ? Environment.ProcessorCount : config.Threads;
         var context = TinyVlm.StudentCompute.CreateContext(threads);
+        ForgetBaseOfAnotherRecipe(config, output, note);
         var runner = new CampaignRunner(config, output, configDirectory);
         if (note is not null) runner.Note += note;
         var original = CampaignRunner.Generate(config.Student.Base);
