@@ -138,8 +138,11 @@ class FilmFusion(nn.Module):
         self.bn = nn.BatchNorm2d(c["fusion_channels"], eps=1e-5, momentum=0.1)
         self.mix = nn.Conv2d(c["fusion_channels"], c["fusion_channels"], 1)
 
-    def forward(self, grid, q):
+    def forward(self, grid, image_of_question, q):
+        # The convolution does not depend on the question: once per image, then gathered per question.
         h = self.bn(self.conv(grid))
+        if image_of_question is not None:
+            h = h.index_select(0, image_of_question)
         gamma = (self.gamma(q) + 1.0)[:, :, None, None]
         beta = self.beta(q)[:, :, None, None]
         modulated = F.relu(self.mix(F.relu(h * gamma + beta))).flatten(2)  # [P, CF, F*F]
@@ -194,9 +197,8 @@ class TinyVlm(nn.Module):
 
     def forward(self, images, image_of_question, tokens, valid):
         features = self.image(images)
-        grid = features.index_select(0, image_of_question) if image_of_question is not None else features
         q = self.question(tokens, valid)
-        cells, pooled = self.fusion(grid, q)
+        cells, pooled = self.fusion(features, image_of_question, q)
         read = self.reader(q, cells)
         return self.head(torch.cat([pooled, read, q], 1))
 

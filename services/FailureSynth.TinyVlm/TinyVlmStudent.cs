@@ -21,8 +21,13 @@ public sealed class TinyVlmStudent
     /// <summary>Metadata key naming the format.</summary>
     public const string FormatKey = "format";
 
-    /// <summary>Value of <see cref="FormatKey"/>.</summary>
-    public const string FormatName = "failuresynth-tinyvlm/1";
+    /// <summary>
+    /// Value of <see cref="FormatKey"/>. Version 2: the fusion convolution runs once per image (version 1 ran it per
+    /// question, with batch statistics over questions), so version-1 weights do not carry over.
+    /// </summary>
+    public const string FormatName = "failuresynth-tinyvlm/2";
+
+    private const string FormatPrefix = "failuresynth-tinyvlm/";
 
     /// <summary>Images encoded per inference pass.</summary>
     private const int InferenceBatch = 128;
@@ -71,7 +76,9 @@ public sealed class TinyVlmStudent
 
     private static TinyVlmStudent FromFile(SafetensorsFile file, ComputeContext context, string path)
     {
-        if (!file.Metadata.TryGetValue(FormatKey, out var format) || format != FormatName)
+        if (file.Metadata.TryGetValue(FormatKey, out var format) && format != FormatName && format.StartsWith(FormatPrefix, StringComparison.Ordinal))
+            throw new InvalidDataException($"'{path}' is a TinyVLM checkpoint of format \"{format}\", written by an older FailureSynth; this one reads \"{FormatName}\" (the fusion changed). Train it again with `failuresynth student train`.");
+        if (format != FormatName)
             throw new InvalidDataException($"'{path}' is not a TinyVLM checkpoint (its metadata has no \"{FormatKey}\": \"{FormatName}\"); pass a file written by `failuresynth student train`.");
         var config = TinyVlmConfig.FromJson(Require(file.Metadata, Checkpoint.ArchitectureKey, path), path);
         var (tokens, answers) = ReadVocabularies(Require(file.Metadata, Checkpoint.VocabulariesKey, path), path);

@@ -50,4 +50,20 @@ public class CheckpointTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_checkpoint_of_an_older_student_format_is_rejected_with_a_retrain_hint()
+    {
+        var student = StudentFixtures.Student(StudentFixtures.Examples(2), threads: 1);
+        var file = Safetensors.Deserialize(student.Serialize());
+        var metadata = new Dictionary<string, string>(file.Metadata) { [TinyVlmStudent.FormatKey] = "failuresynth-tinyvlm/1" };
+        var old = Safetensors.Serialize(file.Tensors, metadata);
+
+        var error = Assert.Throws<InvalidDataException>(() => TinyVlmStudent.FromBytes(old, ComputeContext.Create(1), "old.safetensors"));
+
+        Assert.Contains("old.safetensors", error.Message);
+        Assert.Contains("failuresynth-tinyvlm/1", error.Message);
+        Assert.Contains("student train", error.Message);
+        Assert.NotNull(TinyVlmStudent.FromBytes(student.Serialize(), ComputeContext.Create(1), "new.safetensors"));
+    }
 }

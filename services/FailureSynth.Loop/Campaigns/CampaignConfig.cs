@@ -25,7 +25,7 @@ public sealed class StudentConfig
     /// <summary>Checkpoint to start from; when null the base recipe below is trained (or taken from the cache).</summary>
     public string? Checkpoint { get; set; }
     public SplitConfig Base { get; set; } = new() { Profile = Profiles.BaseSkewedName, Count = 20_000, Seed = 1 };
-    public int BaseSteps { get; set; } = 1900;
+    public int BaseSteps { get; set; } = 2150;
     public long BaseSeed { get; set; } = 1;
     /// <summary>Folder of cached base checkpoints, keyed by the hash of the base recipe (relative to the config file's folder's parent when relative).</summary>
     public string Cache { get; set; } = "out/cache";

@@ -196,8 +196,9 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         else
         {
             var b = config.Student;
-            string recipe = StableHash.Hex("base", b.Base.Profile, b.Base.Count.ToString(CultureInfo.InvariantCulture), b.Base.Seed.ToString(CultureInfo.InvariantCulture),
-                b.BaseSteps.ToString(CultureInfo.InvariantCulture), b.BaseSeed.ToString(CultureInfo.InvariantCulture), context.Threads.ToString(CultureInfo.InvariantCulture))[..16];
+            string recipe = StableHash.Hex("base", TinyVlmStudent.FormatName, b.Base.Profile, b.Base.Count.ToString(CultureInfo.InvariantCulture), b.Base.Seed.ToString(CultureInfo.InvariantCulture),
+                b.BaseSteps.ToString(CultureInfo.InvariantCulture), b.BaseSeed.ToString(CultureInfo.InvariantCulture), context.Threads.ToString(CultureInfo.InvariantCulture),
+                TrainingOptions.DefaultLearningRate.ToString(CultureInfo.InvariantCulture))[..16];
             string cacheDir = Path.IsPathRooted(b.Cache) ? b.Cache : Path.Combine(_baseDirectory, b.Cache);
             string cached = Path.Combine(cacheDir, $"base-{recipe}.safetensors");
             if (File.Exists(cached))

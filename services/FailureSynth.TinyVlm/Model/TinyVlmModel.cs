@@ -57,20 +57,13 @@ public sealed class TinyVlmModel : Module
     /// </summary>
     public Tensor AnswerLogits(Tensor features, int[]? imageOfQuestion, QuestionBatch questions)
     {
-        var grid = features;
-        if (imageOfQuestion is not null)
-        {
-            // Gather each question's image: [B, C*F*F] rows picked per question -> [P, C, F, F]
-            var flat = features.Reshape(features.Size(0), -1);
-            grid = Tensor.Embedding(flat, imageOfQuestion).Reshape(imageOfQuestion.Length, features.Size(1), features.Size(2), features.Size(3));
-        }
-        else if (features.Size(0) != questions.Count)
+        if (imageOfQuestion is null && features.Size(0) != questions.Count)
         {
             throw new ArgumentException($"{questions.Count} questions were asked about {features.Size(0)} images; pass the image of each question.", nameof(imageOfQuestion));
         }
 
         var q = Question.Forward(questions, Project);
-        var (fused, pooled) = Fusion.Forward(grid, q, Project);
+        var (fused, pooled) = Fusion.Forward(features, imageOfQuestion, q, Project);
         var read = Reader.Forward(q, fused, Project);
         return Head.Forward(Tensor.Concat([pooled, read, q], 1), Project);
     }
@@ -171,17 +164,28 @@ public sealed class FilmFusion : Module
     /// <summary>1x1 convolution after the modulation: mixes the gated channels so a cell can require several properties at once (red and circle).</summary>
     public Conv2d Mix { get; }
 
-    /// <summary>grid [P, C, F, F], question [P, D] -> fused grid [P, F*F, CF] (one row per cell) and its sum over cells / F [P, CF].</summary>
-    public (Tensor Cells, Tensor Pooled) Forward(Tensor grid, Tensor question, Func<Linear, Tensor, Tensor> project)
+    /// <summary>
+    /// Image grids [B, C, F, F] and questions [P, D] -> fused grid [P, F*F, CF] (one row per cell) and its sum over
+    /// cells / F [P, CF]. Question p is about image <paramref name="imageOfQuestion"/>[p] (image p when null). The
+    /// convolution and its batch norm do not depend on the question, so they run once per image and their output
+    /// is gathered per question: several questions are asked about each image.
+    /// </summary>
+    public (Tensor Cells, Tensor Pooled) Forward(Tensor grid, int[]? imageOfQuestion, Tensor question, Func<Linear, Tensor, Tensor> project)
     {
-        int count = grid.Size(0), channels = Conv.Weight.Size(0), cells = grid.Size(2) * grid.Size(3);
-        var h = Norm.Forward(Conv.Forward(grid)); // [P, CF, F, F]
+        int count = question.Size(0), channels = Conv.Weight.Size(0), side = grid.Size(2), cells = side * grid.Size(3);
+        var h = Norm.Forward(Conv.Forward(grid)); // [B, CF, F, F]
+        if (imageOfQuestion is not null)
+        {
+            // [B, CF*F*F] rows picked per question -> [P, CF, F, F]
+            h = Tensor.Embedding(h.Reshape(h.Size(0), -1), imageOfQuestion).Reshape(count, channels, side, grid.Size(3));
+        }
+
         var gamma = (project(Gamma, question) + 1f).Reshape(count, channels, 1, 1);
         var beta = project(Beta, question).Reshape(count, channels, 1, 1);
         var modulated = Mix.Forward((h * gamma + beta).Relu()).Relu().Reshape(count, channels, cells); // [P, CF, F*F]
         // Summed (not averaged) so counts stay linear in the number of matching cells; scaled by 1/F so the
         // head's input does not grow with the grid.
-        return (modulated.Transpose(1, 2).Contiguous(), modulated.Sum(2) * (1f / grid.Size(2)));
+        return (modulated.Transpose(1, 2).Contiguous(), modulated.Sum(2) * (1f / side));
     }
 }
 

@@ -29,7 +29,7 @@ public static class StudentCommands
         var init = new Option<FileInfo?>("--init") { Description = "Start from this checkpoint (its vocabularies and architecture) instead of fresh weights." };
         var lora = new Option<int?>("--lora") { Description = "Train rank-R LoRA adapters on the --init weights (frozen), merged into the saved checkpoint." };
         var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => 64 };
-        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate (warm-up, then cosine decay).", DefaultValueFactory = _ => 3e-3f };
+        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate (warm-up, then cosine decay).", DefaultValueFactory = _ => TrainingOptions.DefaultLearningRate };
         var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
         var gemm = GemmOption();
         var command = new Command("train", "Train TinyVLM on a dataset's questions and their reasoning steps; shows loss, samples/s and ETA.")
