@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using FailureSynth.Loop.Campaigns;
 
@@ -69,19 +70,14 @@ public sealed partial class SystemFixture : IAsyncLifetime
         using var process = Process.Start(start)!;
         var lines = new List<string>();
         var gate = new Lock();
-        bool interrupted = false;
+        var sawTrigger = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void Collect(object _, DataReceivedEventArgs e)
         {
             if (e.Data is null) return;
-            lock (gate)
-            {
-                lines.Add(e.Data);
-                if (interruptAfter is null || interrupted || !e.Data.Contains(interruptAfter, StringComparison.Ordinal)) return;
-                interrupted = true;
-            }
-            using var signal = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            signal.WaitForExit();
+            lock (gate) lines.Add(e.Data);
+            if (interruptAfter is not null && e.Data.Contains(interruptAfter, StringComparison.Ordinal)) sawTrigger.TrySetResult();
         }
+        void Note(string line) { lock (gate) lines.Add("[test] " + line); }
         process.OutputDataReceived += Collect;
         process.ErrorDataReceived += Collect;
         process.BeginOutputReadLine();
@@ -89,6 +85,22 @@ public sealed partial class SystemFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
         try
         {
+            if (interruptAfter is not null)
+            {
+                await Task.WhenAny(sawTrigger.Task, process.WaitForExitAsync(timeout.Token));
+                // A terminal's Ctrl+C is SIGINT to the process. Once seen as lost in a full-suite run (the
+                // campaign ran to the end): the signal is now sent with kill(2) and its result is in the output; a
+                // second one follows, noted, if the AppHost has not said it is stopping 20 s later.
+                for (int attempt = 1; attempt <= 2 && sawTrigger.Task.IsCompleted && !process.HasExited; attempt++)
+                {
+                    int rc = SendSignal(process.Id, SigInt);
+                    Note($"SIGINT {attempt} sent to pid {process.Id}: kill returned {rc}" + (rc != 0 ? $" (errno {Marshal.GetLastPInvokeError()})" : ""));
+                    var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+                    while (!process.HasExited && DateTime.UtcNow < deadline && !Seen("interrupted; stopping everything")) await Task.Delay(100, timeout.Token);
+                    if (process.HasExited || Seen("interrupted; stopping everything")) break;
+                    Note("no reaction within 20 s");
+                }
+            }
             await process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
@@ -96,6 +108,7 @@ public sealed partial class SystemFixture : IAsyncLifetime
             process.Kill(entireProcessTree: true);
             throw new TimeoutException("The AppHost run took more than 6 minutes:\n" + string.Join("\n", lines.TakeLast(60)));
         }
+        bool Seen(string text) { lock (gate) return lines.Any(l => l.Contains(text, StringComparison.Ordinal)); }
         process.WaitForExit();
         string text;
         lock (gate) text = string.Join("\n", lines);
@@ -109,6 +122,11 @@ public sealed partial class SystemFixture : IAsyncLifetime
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FailureSynth.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("Repository root not found above " + AppContext.BaseDirectory);
     }
+
+    private const int SigInt = 2;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
 
     [GeneratedRegex(@"\(pid (\d+)\)")]
     private static partial Regex PidText();
