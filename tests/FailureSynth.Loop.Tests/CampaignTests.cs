@@ -119,6 +119,32 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         Assert.Equal(100, changed.BaseReport.Samples);
         Assert.Contains(notes, n => n.Contains("made again", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task An_experiment_rerun_takes_its_arms_from_the_run_cache_and_says_how_long_they_took()
+    {
+        string output = Path.Combine(fixture.Root, "lab-cache");
+        string yaml = Yaml(seed: 9).Replace($"checkpoint: {fixture.Checkpoint} ", $"checkpoint: {fixture.Checkpoint}, cache: {Path.Combine(fixture.Root, "cache-for-reruns")} ", StringComparison.Ordinal);
+        Assert.Contains("cache-for-reruns", yaml, StringComparison.Ordinal);
+        var config = CampaignConfig.Parse(yaml, "c.yaml");
+        async Task<FailureSynth.Loop.Experiments.ExperimentReport> RunAblations(List<string> notes)
+        {
+            var lab = await FailureSynth.Loop.Experiments.Lab.OpenAsync(config, output, fixture.Root, null, notes.Add, default);
+            return await FailureSynth.Loop.Experiments.Experiments.RunAsync("ablations", lab, 1, "ablations --seeds 1", default);
+        }
+
+        var firstNotes = new List<string>();
+        var first = await RunAblations(firstNotes);
+        Assert.DoesNotContain(firstNotes, n => n.Contains("taken from the run cache", StringComparison.Ordinal));
+        Assert.DoesNotContain(first.Notes, n => n.Contains("run cache", StringComparison.Ordinal));
+
+        var secondNotes = new List<string>();
+        var second = await RunAblations(secondNotes);
+        Assert.Equal(4, secondNotes.Count(n => n.Contains("taken from the run cache", StringComparison.Ordinal)));
+        Assert.Equal(first.Rows.Select(r => (r.Arm, r.Mean)), second.Rows.Select(r => (r.Arm, r.Mean)));
+        Assert.Contains(second.Notes, n => n.StartsWith("4 arm run(s) were taken from the run cache; they took ", StringComparison.Ordinal));
+        Assert.Contains("taken from the run cache", File.ReadAllText(Path.Combine(output, "report.md")), StringComparison.Ordinal);
+    }
 }
 
 public sealed class CampaignConfigTests

@@ -320,6 +320,8 @@ public static class Experiments
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> perSkill, IReadOnlyList<string> findings, IReadOnlyList<string> notes,
         TimeSpan elapsed, string? extra = null, string metric = "test accuracy")
     {
+        if (lab.CachedRuns.Count > 0)
+            notes = [.. notes, F($"{lab.CachedRuns.Count} arm run(s) were taken from the run cache; they took {lab.CachedRuns.Sum(r => r.Seconds):0} s when they ran, which the time above does not include.")];
         var report = new ExperimentReport(name, question, command, seeds, lab.BaseReport.OverallAccuracy, $"{lab.BaseInfo.Source} ({lab.BaseInfo.Path})",
             rows, perSkill, findings, notes, Math.Round(elapsed.TotalSeconds, 1), extra);
         ExperimentReportWriter.Write(lab.Output, report, metric);

@@ -160,6 +160,11 @@ public sealed class Lab
     public IReadOnlyList<StudentExample> Natural(int n, int seed) =>
         StudentTraining.Examples(CampaignRunner.Generate(new SplitConfig { Profile = Config.Student.Base.Profile, Count = n, Seed = 900_000 + seed }));
 
+    private readonly List<ArmRun> _cachedRuns = [];
+
+    /// <summary>The arm runs this lab took from the run cache instead of running them (their recorded seconds are those of the original run).</summary>
+    public IReadOnlyList<ArmRun> CachedRuns => _cachedRuns;
+
     /// <summary>Fine-tunes the base on <paramref name="data"/> (plus replay) and evaluates it; cached under runs/.</summary>
     public async Task<ArmRun> RunArmAsync(string experiment, string arm, int n, int seed, int steps, Func<Task<IReadOnlyList<StudentExample>>> data, CancellationToken cancellationToken)
     {
@@ -170,7 +175,9 @@ public sealed class Lab
         if (File.Exists(path))
         {
             Note?.Invoke($"{arm} N={n} seed {seed}: taken from the run cache ({path}).");
-            return CampaignJson.Read<ArmRun>(path);
+            var cached = CampaignJson.Read<ArmRun>(path);
+            _cachedRuns.Add(cached);
+            return cached;
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
         string label = $"{experiment}: {arm} N={n} seed {seed}";
