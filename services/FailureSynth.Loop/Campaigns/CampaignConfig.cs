@@ -38,7 +38,12 @@ public sealed class BudgetConfig
     public int Samples { get; set; } = 1000;
     public int TrainSteps { get; set; } = 300;
     public double LearningRate { get; set; } = 5e-4;
-    public double Replay { get; set; } = 3.0;
+    /// <summary>
+    /// Original samples replayed per prescribed sample. 1.0 (half of each batch is new data): with 3.0 the prescribed
+    /// data was a quarter of each batch and targeted-vs-random at N = 4,000 gained 2.5 points over fresh base data
+    /// instead of 3.6 (README, "Demo campaign and experiments").
+    /// </summary>
+    public double Replay { get; set; } = 1.0;
 }
 
 /// <summary>Locator choice and answer-switch parameters.</summary>
