@@ -27,7 +27,7 @@ public sealed class StudentConfig
     public SplitConfig Base { get; set; } = new() { Profile = Profiles.BaseSkewedName, Count = 20_000, Seed = 1 };
     public int BaseSteps { get; set; } = 2150;
     public long BaseSeed { get; set; } = 1;
-    /// <summary>Folder of cached base checkpoints, keyed by the hash of the base recipe (relative to the config file's folder's parent when relative).</summary>
+    /// <summary>Folder of cached base checkpoints, keyed by the hash of the base recipe (a relative path is resolved against the runner's base folder: the current directory for the CLI).</summary>
     public string Cache { get; set; } = "out/cache";
 }
 

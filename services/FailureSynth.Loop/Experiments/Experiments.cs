@@ -289,7 +289,7 @@ public static class Experiments
             config.Seed = lab.Config.Seed + seed;
             config.Name = $"{lab.Config.Name}-iterations-s{seed}";
             config.Validation = new SplitConfig { Profile = lab.Config.Validation.Profile, Count = lab.Config.Validation.Count, Seed = lab.Config.Validation.Seed + 1000L * seed };
-            var runner = new CampaignRunner(config, Path.Combine(lab.Output, $"campaign-s{seed}"), Path.GetDirectoryName(lab.RunCache)!.Length > 0 ? Directory.GetCurrentDirectory() : Directory.GetCurrentDirectory());
+            var runner = new CampaignRunner(config, Path.Combine(lab.Output, $"campaign-s{seed}"), lab.ConfigDirectory);
             var result = await runner.RunAsync(lab.Progress, ct).ConfigureAwait(false);
             var r = result.Report;
             accuracies[0].Add(r.BaseTestAccuracy);
