@@ -16,6 +16,9 @@ public sealed class GemmTests
         { 130, 70, 300, true, false },
         { 3, 2100, 4, false, false },
         { 64, 64, 64, true, true },
+        // A layer's weight gradient, dW = dY^T X: small C, deep k (run on one thread whatever the thread count).
+        { 64, 64, 2000, true, false },
+        { 8, 128, 1100, true, false },
     };
 
     [Theory]
