@@ -57,6 +57,32 @@ public sealed class ForwardValueTests
     }
 
     [Fact]
+    public void Kl_divergence_matches_reference_values_and_skips_rows_without_target()
+    {
+        var logits = ctx.FromArray([1f, 2f, 3f, 5f, -1f, 0f], 2, 3);
+        logits.RequiresGrad = true;
+        // softmax([1, 2, 3]) = (0.0900306, 0.2447285, 0.6652410); KL(q || p) with q = (0.5, 0.5, 0), by hand:
+        // 0.5 ln(0.5 / 0.0900306) + 0.5 ln(0.5 / 0.2447285) = 1.2144588. The second row has no target.
+        var loss = logits.KlDivergence([0.5f, 0.5f, 0f, 0f, 0f, 0f]);
+        Assert.Equal(1.2144588, loss.Item(), 5);
+        loss.Backward();
+        var g = logits.Grad!.ToArray();
+        Assert.Equal(0.0900306 - 0.5, g[0], 5);
+        Assert.Equal(0.6652410, g[2], 5);
+        Assert.All(g[3..], v => Assert.Equal(0f, v));
+        Assert.Equal(0f, ctx.FromArray([1f, 2f], 1, 2).KlDivergence([0f, 0f]).Item());
+    }
+
+    [Fact]
+    public void Kl_divergence_rejects_targets_that_are_not_distributions()
+    {
+        Assert.Contains("need 2 x 3 = 6", Assert.Throws<ArgumentException>(() => ctx.Zeros(2, 3).KlDivergence([1f, 0f, 0f])).Message, StringComparison.Ordinal);
+        Assert.Contains("row 1 sum to 0.5", Assert.Throws<ArgumentException>(() => ctx.Zeros(2, 2).KlDivergence([1f, 0f, 0.25f, 0.25f])).Message, StringComparison.Ordinal);
+        Assert.Contains("row 0, class 1", Assert.Throws<ArgumentOutOfRangeException>(() => ctx.Zeros(1, 2).KlDivergence([1.5f, -0.5f])).Message, StringComparison.Ordinal);
+        Assert.Contains("row 0, class 0", Assert.Throws<ArgumentOutOfRangeException>(() => ctx.Zeros(1, 2).KlDivergence([float.NaN, 1f])).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cross_entropy_rejects_targets_outside_the_classes()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => ctx.Zeros(2, 3).CrossEntropy([0, 3]));

@@ -202,6 +202,14 @@ public sealed class SoftmaxGradientTests
         var x = Uniform(ctx, 102, -2f, 2f, 5, 4);
         GradientCheck.Assert(t => t[0].CrossEntropy([1, -100, 3, 0, 2]), [x]);
     }
+
+    [Fact]
+    public void KlDivergence_with_rows_without_target_matches_finite_differences()
+    {
+        var x = Uniform(ctx, 103, -2f, 2f, 3, 4);
+        float[] q = [0.1f, 0.2f, 0.3f, 0.4f, 0, 0, 0, 0, 0f, 1f, 0f, 0f];
+        GradientCheck.Assert(t => t[0].KlDivergence(q), [x]);
+    }
 }
 
 /// <summary>Finite-difference checks of embedding, attention (masked, causal, multi-head), dropout and LoRA.</summary>

@@ -165,6 +165,122 @@ public sealed partial class Tensor
         return y;
     }
 
+    /// <summary>
+    /// Mean Kullback-Leibler divergence KL(q || softmax(x)) of logits [..., C] from target distributions q given
+    /// row by row (rows x C values, class axis last): the distillation loss that keeps a model's answers close
+    /// to those of another model. A row whose targets are all zero has no target: it is skipped and not counted
+    /// (if no row has one, the loss is 0). Targets must be finite, non-negative and sum to 1 per row (within 1e-3).
+    /// The gradient with respect to the logits is (softmax(x) - q) / counted rows.
+    /// </summary>
+    public Tensor KlDivergence(ReadOnlySpan<float> targets)
+    {
+        var x = Contiguous();
+        var (rows, classes) = x.RowsOfLastAxis("KlDivergence");
+        if (targets.Length != rows * classes)
+        {
+            throw new ArgumentException($"KlDivergence: logits {ShapeText(shape)} need {rows} x {classes} = {rows * classes} target probabilities but {targets.Length} were given.", nameof(targets));
+        }
+
+        var q = targets.ToArray();
+        var counted = new bool[rows];
+        var countedRows = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            var sum = 0.0;
+            for (var c = 0; c < classes; c++)
+            {
+                var value = q[r * classes + c];
+                if (!float.IsFinite(value) || value < 0)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(targets), value, $"KlDivergence: target probability of row {r}, class {c} is {value}; targets must be finite and non-negative.");
+                }
+
+                sum += value;
+            }
+
+            if (sum == 0)
+            {
+                continue;
+            }
+
+            if (Math.Abs(sum - 1) > 1e-3)
+            {
+                throw new ArgumentException($"KlDivergence: the target probabilities of row {r} sum to {sum:0.######}, not 1 (a row of zeros means no target).", nameof(targets));
+            }
+
+            counted[r] = true;
+            countedRows++;
+        }
+
+        var probabilities = x.Scratch(rows * classes);
+        var rowLoss = new double[rows];
+        Context.For(rows, classes * 6L, (start, end) =>
+        {
+            for (var r = start; r < end; r++)
+            {
+                if (!counted[r])
+                {
+                    continue;
+                }
+
+                var xr = x.storage.AsSpan(x.offset + r * classes, classes);
+                var qr = q.AsSpan(r * classes, classes);
+                var logZ = LogSumExp(xr);
+                var loss = 0.0;
+                for (var c = 0; c < classes; c++)
+                {
+                    if (qr[c] > 0)
+                    {
+                        loss += qr[c] * (Math.Log(qr[c]) - (xr[c] - logZ));
+                    }
+                }
+
+                rowLoss[r] = loss;
+                SoftmaxRow(xr, probabilities.AsSpan(r * classes, classes));
+            }
+        });
+
+        // Summed in row order so the loss does not depend on the thread count.
+        var total = 0.0;
+        foreach (var loss in rowLoss)
+        {
+            total += loss;
+        }
+
+        var y = NewLike([]);
+        y.storage[0] = countedRows == 0 ? 0f : (float)(total / countedRows);
+        y.Record([x], g =>
+        {
+            var gx = x.GradArray();
+            if (countedRows == 0)
+            {
+                return;
+            }
+
+            var scale = g[0] / countedRows;
+            Context.For(rows, classes * 2L, (start, end) =>
+            {
+                for (var r = start; r < end; r++)
+                {
+                    if (!counted[r])
+                    {
+                        continue;
+                    }
+
+                    // d loss / d logits = (softmax - q) / counted
+                    var pr = probabilities.AsSpan(r * classes, classes);
+                    var qr = q.AsSpan(r * classes, classes);
+                    var gxr = gx.AsSpan(r * classes, classes);
+                    for (var c = 0; c < classes; c++)
+                    {
+                        gxr[c] += scale * (pr[c] - qr[c]);
+                    }
+                }
+            });
+        });
+        return y;
+    }
+
     private (int Rows, int Classes) RowsOfLastAxis(string operation)
     {
         if (Rank == 0 || shape[^1] == 0)
