@@ -51,9 +51,55 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Distillation_keeps_the_anchored_answers_closer_to_the_starting_model()
+    {
+        var old = StudentFixtures.Examples(16, seed: 21);
+        var fresh = StudentFixtures.Examples(16, seed: 22);
+        var start = StudentFixtures.Student(old);
+        StudentTrainer.Train(start, old, new TrainingOptions(Steps: 60, Seed: 1, BatchSize: 8, LearningRate: 1e-2f, WarmupSteps: 5));
+        var startBytes = start.Serialize();
+        var before = start.AnswerAll(old, AnswerMode.Direct);
+        bool[] anchored = [.. fresh.Select(_ => false), .. old.Select(_ => true)];
+        var data = fresh.Concat(old).ToList();
+
+        double DriftWith(float weight)
+        {
+            var student = TinyVlmStudent.FromBytes(startBytes, start.Model.Context, "start");
+            StudentTrainer.Train(student, data, new TrainingOptions(Steps: 40, Seed: 2, BatchSize: 8, LearningRate: 1e-2f, WarmupSteps: 4, DistillWeight: weight), anchored: anchored);
+            var after = student.AnswerAll(old, AnswerMode.Direct);
+            // Mean KL(start || tuned) over the anchored questions.
+            return before.Zip(after).Average(p => p.First.LogProbabilities.Zip(p.Second.LogProbabilities)
+                .Sum(l => Math.Exp(l.First) * (l.First - l.Second)));
+        }
+
+        double plain = DriftWith(0f), distilled = DriftWith(5f);
+        Assert.True(plain > 0.01, $"plain fine-tuning should move the answers (KL {plain})");
+        Assert.True(distilled < 0.7 * plain, $"with distillation the answers moved as much: KL {distilled} vs {plain} without");
+    }
+
+    [Fact]
+    public void Zero_distillation_weight_trains_exactly_as_without_anchors()
+    {
+        var examples = StudentFixtures.Examples(16);
+        byte[] Run(bool[]? anchored)
+        {
+            var student = StudentFixtures.Student(examples);
+            StudentTrainer.Train(student, examples, new TrainingOptions(Steps: 4, Seed: 3, BatchSize: 8), anchored: anchored);
+            return student.Serialize(new Dictionary<string, string>());
+        }
+
+        Assert.Equal(Run(null), Run([.. examples.Select((_, i) => i % 2 == 0)]));
+    }
+
+    [Fact]
     public void Invalid_settings_are_named()
     {
         var error = Assert.Throws<ArgumentException>(() => new TrainingOptions(Steps: 0, Seed: 1).Validate());
         Assert.Contains("--steps", error.Message);
+        Assert.Contains("distillation weight", Assert.Throws<ArgumentException>(() => new TrainingOptions(Steps: 1, Seed: 1, DistillWeight: -1f).Validate()).Message);
+        var examples = StudentFixtures.Examples(4);
+        var mismatch = Assert.Throws<ArgumentException>(() => StudentTrainer.Train(StudentFixtures.Student(examples), examples,
+            new TrainingOptions(Steps: 1, Seed: 1, DistillWeight: 1f), anchored: [true, false]));
+        Assert.Contains("2 anchored flags were given for 4 examples", mismatch.Message);
     }
 }
