@@ -178,6 +178,16 @@ public sealed class CampaignConfigTests
     }
 
     [Fact]
+    public void A_bad_distillation_weight_is_named()
+    {
+        Assert.Contains("budget.distill must be between 0 (off) and 100 (got -0.5)",
+            Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("budget: { distill: -0.5 }\n", "bad.yaml")).Message);
+        Assert.Contains("budget.distill needs replay > 0",
+            Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("budget: { replay: 0, distill: 1 }\n", "bad.yaml")).Message);
+        Assert.Equal(2.5, CampaignConfig.Parse("budget: { distill: 2.5 }\n", "ok.yaml").FineTune.Distill);
+    }
+
+    [Fact]
     public void A_value_of_the_wrong_type_is_named()
     {
         var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("seed: seven\n", "bad.yaml"));

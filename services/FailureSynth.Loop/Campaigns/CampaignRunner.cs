@@ -187,7 +187,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         BaseInfo info;
         if (config.Student.Checkpoint is { } given)
         {
-            string path = Path.IsPathRooted(given) ? given : Path.Combine(_baseDirectory, given);
+            string path = StudentConfig.Resolve(_baseDirectory, given);
             if (!File.Exists(path)) throw new CampaignConfigException($"student.checkpoint '{given}' does not exist (looked at {path}).");
             bytes = File.ReadAllBytes(path);
             _ = TinyVlmStudent.FromBytes(bytes, context, path);
@@ -199,7 +199,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             string recipe = StableHash.Hex("base", TinyVlmStudent.FormatName, b.Base.Profile, b.Base.Count.ToString(CultureInfo.InvariantCulture), b.Base.Seed.ToString(CultureInfo.InvariantCulture),
                 b.BaseSteps.ToString(CultureInfo.InvariantCulture), b.BaseSeed.ToString(CultureInfo.InvariantCulture), context.Threads.ToString(CultureInfo.InvariantCulture),
                 TrainingOptions.DefaultLearningRate.ToString(CultureInfo.InvariantCulture))[..16];
-            string cacheDir = Path.IsPathRooted(b.Cache) ? b.Cache : Path.Combine(_baseDirectory, b.Cache);
+            string cacheDir = StudentConfig.Resolve(_baseDirectory, b.Cache);
             string cached = Path.Combine(cacheDir, $"base-{recipe}.safetensors");
             if (File.Exists(cached))
             {

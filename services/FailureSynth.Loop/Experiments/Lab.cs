@@ -108,7 +108,7 @@ public sealed class Lab
             baseReport = StudentTraining.Evaluate(student, test, "base", new SyncProgress<int>(n => progress?.Report(new CampaignProgress(0, "base evaluation", n, test.Count)))) with { Answers = [] };
             CampaignJson.Write(basePath, baseReport);
         }
-        var lab = new Lab(config, output, context, checkpoint, info, original, test, new EmbeddedTeacher(config.Teacher.ToOptions()), baseReport) { Progress = progress, ConfigDirectory = configDirectory, RunCache = Path.Combine(Path.IsPathRooted(config.Student.Cache) ? config.Student.Cache : Path.Combine(configDirectory, config.Student.Cache), "runs") };
+        var lab = new Lab(config, output, context, checkpoint, info, original, test, new EmbeddedTeacher(config.Teacher.ToOptions()), baseReport) { Progress = progress, ConfigDirectory = configDirectory, RunCache = Path.Combine(StudentConfig.Resolve(configDirectory, config.Student.Cache), "runs") };
         if (note is not null) lab.Note += note;
         return lab;
     }

@@ -15,7 +15,11 @@ namespace FailureSynth.Loop.Stages;
 /// <param name="LearningRate">Peak learning rate (lower than base training: the model is already trained).</param>
 /// <param name="Replay">Replayed original samples per prescribed sample (guards against forgetting).</param>
 /// <param name="BatchSize">Images per step.</param>
-public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f, double Replay = 1.0, int BatchSize = 64)
+/// <param name="Distill">
+/// Weight of distillation on the replayed samples (a second guard against forgetting): each replayed question also pulls
+/// the student's answer distribution toward the one of the checkpoint it started from (KL divergence). 0 = labels only.
+/// </param>
+public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f, double Replay = 1.0, int BatchSize = 64, double Distill = 0)
 {
     public void Validate()
     {
@@ -23,6 +27,8 @@ public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f
         if (!(LearningRate > 0)) throw new ArgumentException($"learning_rate must be positive (got {LearningRate.ToString(CultureInfo.InvariantCulture)}).");
         if (Replay is < 0 or > 20) throw new ArgumentException($"replay must be between 0 and 20 original samples per prescribed sample (got {Replay.ToString(CultureInfo.InvariantCulture)}).");
         if (BatchSize < 1) throw new ArgumentException($"batch_size must be at least 1 (got {BatchSize}).");
+        if (Distill is < 0 or > 100 || double.IsNaN(Distill)) throw new ArgumentException($"distill must be between 0 (off) and 100 (got {Distill.ToString(CultureInfo.InvariantCulture)}).");
+        if (Distill > 0 && Replay == 0) throw new ArgumentException("distill needs replay > 0: it keeps the answers on the replayed samples.");
     }
 }
 
@@ -73,8 +79,10 @@ public static class StudentTraining
         var replay = Examples(Replay(originalData, (int)Math.Round(added.Count * options.Replay), seed), student.Model.Config.ImageSize);
         var data = added.Concat(replay).ToList();
         if (data.Count == 0) throw new ArgumentException("Nothing to train on: no prescribed samples and no replay.");
-        var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: Math.Max(1, options.Steps / 10));
-        StudentTrainer.Train(student, data, training, progress, cancellationToken);
+        var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: Math.Max(1, options.Steps / 10),
+            DistillWeight: (float)options.Distill);
+        bool[] anchored = [.. added.Select(_ => false), .. replay.Select(_ => true)];
+        StudentTrainer.Train(student, data, training, progress, cancellationToken, anchored);
         return student;
     }
 
