@@ -146,7 +146,8 @@ public sealed class FilterAndPrescriptionTests
         Assert.Equal(56, demands.Single(d => d.SkillKey == "query/shape=diamond").Count); // 75 - round(18.75)
         var contrast = demands.Where(d => d.Query.Contains("(contrast for query/shape=diamond)", StringComparison.Ordinal)).ToList();
         Assert.Equal(["query/shape=circle", "query/shape=square", "query/shape=triangle"], contrast.Select(d => d.SkillKey).Order(StringComparer.Ordinal));
-        Assert.Equal([7, 6, 6], contrast.Select(d => d.Count));
+        // The student read the three diamonds as squares: weights 1 + confusions = circle 1, square 4, triangle 1 of 19.
+        Assert.Equal([3, 13, 3], contrast.Select(d => d.Count));
         Assert.All(contrast, d => Assert.Equal(["a", "b", "c"], d.FailureIds));
         Assert.Equal(demands.Count, demands.Select(d => d.Query).Distinct(StringComparer.Ordinal).Count());
 
@@ -154,6 +155,29 @@ public sealed class FilterAndPrescriptionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => DemandPlanner.Plan(failures, 100, contrast: 1.0));
         Assert.Throws<ArgumentOutOfRangeException>(() => DemandPlanner.Plan(failures, 100, contrast: double.NaN));
     }
+
+    [Fact]
+    public void Without_confusions_the_contrast_is_split_evenly()
+    {
+        var result = DemandPlanner.WithContrast([new SkillDemand("q", "query/shape=diamond", 76, ["f"])], 0.25);
+        Assert.Equal([57, 7, 6, 6], result.Select(d => d.Count));
+    }
+
+    [Theory]
+    [InlineData("query/color=cyan", "blue", "query/color=blue")]
+    [InlineData("query/shape=diamond", "square", "query/shape=square")]
+    [InlineData("count/color=cyan/n>=5", "3", "count/color=cyan/n=3-4")]
+    [InlineData("count/color=cyan/n>=5", "0", "count/color=cyan/n=0")]
+    [InlineData("count/color=cyan/n>=5", "7", null)]          // its own bucket
+    [InlineData("query/color=cyan", "cyan", null)]            // its own value
+    [InlineData("query/color=cyan", "square", null)]          // another attribute's word
+    [InlineData("query/color=cyan", "Blue ", null)]           // not a canonical answer
+    [InlineData("count/color=cyan/n>=5", "-1", null)]
+    [InlineData("count/color=cyan/n>=5", "yes", null)]
+    [InlineData("relate/above", "no", null)]                  // pins no answer
+    [InlineData("not/a-skill", "blue", null)]
+    public void A_wrong_answer_names_the_sibling_it_falls_in(string skill, string answer, string? sibling) =>
+        Assert.Equal(sibling, DemandPlanner.SiblingOfAnswer(skill, answer));
 
     [Fact]
     public void Contrast_leaves_at_least_one_sample_for_the_diagnosed_skill()

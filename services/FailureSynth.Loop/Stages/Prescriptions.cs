@@ -50,6 +50,7 @@ public static class DemandPlanner
         int left = budget - counts.Sum();
         foreach (int i in Enumerable.Range(0, shares.Count).OrderByDescending(i => shares[i].Exact - counts[i]).ThenBy(i => i).Take(left)) counts[i]++;
         var demands = new List<SkillDemand>();
+        var confusions = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         for (int i = 0; i < groups.Count; i++)
         {
             if (counts[i] == 0) continue;
@@ -57,18 +58,24 @@ public static class DemandPlanner
             string query = useDiagnosis ? first.Diagnosis.Text : first.Step.Question;
             string? key = useDiagnosis ? first.Diagnosis.SkillKey : null;
             demands.Add(new SkillDemand(query, key, counts[i], [.. groups[i].Items.Select(f => f.Failure.Id)]));
+            confusions[query] = [.. groups[i].Items.Select(f => f.Step.Answer)];
         }
-        return contrast > 0 ? WithContrast(demands, contrast) : demands;
+        return contrast > 0 ? WithContrast(demands, contrast, confusions) : demands;
     }
 
     /// <summary>
     /// Contrast samples: a skill such as <c>query/shape=diamond</c> pins the answer, so samples of it alone move the
     /// student's answers toward that value (squares become diamonds). Of each such demand, round(count x share)
     /// samples go to its answer siblings (<see cref="SkillTaxonomy.AnswerSiblings"/>: the same question about the
-    /// other values), split evenly in taxonomy order, each sibling demand naming the same failures. Other demands
-    /// and the total are unchanged.
+    /// other values), each sibling demand naming the same failures. Other demands and the total are unchanged.
+    /// The split follows the student's confusions when they are given (<paramref name="confusedAnswers"/>: per demand
+    /// query, the student's answers at the located steps of its failures): a sibling gets a share proportional to
+    /// 1 + the number of those answers that fall in it (so "cyan" read as "blue" sends most of the contrast for
+    /// <c>query/color=cyan</c> to <c>query/color=blue</c>, the boundary the new data moves); without them, evenly.
+    /// Largest remainders, ties in taxonomy order.
     /// </summary>
-    public static IReadOnlyList<SkillDemand> WithContrast(IReadOnlyList<SkillDemand> demands, double share)
+    public static IReadOnlyList<SkillDemand> WithContrast(IReadOnlyList<SkillDemand> demands, double share,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? confusedAnswers = null)
     {
         var result = new List<SkillDemand>(demands.Count);
         foreach (var demand in demands)
@@ -81,14 +88,50 @@ public static class DemandPlanner
                 continue;
             }
             result.Add(demand with { Count = demand.Count - moved });
+            var answers = confusedAnswers?.GetValueOrDefault(demand.Query) ?? [];
+            double[] weights = [.. siblings.Select(s => 1.0 + answers.Count(a => SiblingOfAnswer(demand.SkillKey!, a) == s))];
+            int[] counts = Apportion(moved, weights);
             for (int i = 0; i < siblings.Count; i++)
             {
-                int count = moved / siblings.Count + (i < moved % siblings.Count ? 1 : 0);
-                if (count > 0)
-                    result.Add(new SkillDemand($"{TeacherSkills.SkillText(siblings[i])} (contrast for {demand.SkillKey})", siblings[i], count, demand.FailureIds));
+                if (counts[i] > 0)
+                    result.Add(new SkillDemand($"{TeacherSkills.SkillText(siblings[i])} (contrast for {demand.SkillKey})", siblings[i], counts[i], demand.FailureIds));
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The answer sibling of an answer-pinning skill that a (wrong) answer belongs to: for <c>query/color=cyan</c> and
+    /// "blue", <c>query/color=blue</c>; for <c>count/color=cyan/n&gt;=5</c> and "3", <c>count/color=cyan/n=3-4</c>. Null
+    /// when the answer names no sibling (another family's word, a count outside the taxonomy, the skill's own value).
+    /// </summary>
+    public static string? SiblingOfAnswer(string skillKey, string answer)
+    {
+        if (!SkillTaxonomy.Contains(skillKey)) return null;
+        string? candidate;
+        if (skillKey.StartsWith("count/", StringComparison.Ordinal))
+        {
+            if (!int.TryParse(answer, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)) return null;
+            candidate = skillKey[..(skillKey.LastIndexOf('/') + 1)] + CountBuckets.Key(CountBuckets.Of(n));
+        }
+        else
+        {
+            int eq = skillKey.LastIndexOf('=');
+            if (eq < 0 || answer.Length == 0 || answer.Any(c => !char.IsAsciiLetterLower(c))) return null;
+            candidate = skillKey[..(eq + 1)] + answer;
+        }
+        return candidate != skillKey && SkillTaxonomy.AnswerSiblings(skillKey).Contains(candidate) ? candidate : null;
+    }
+
+    /// <summary>Splits <paramref name="total"/> in proportion to <paramref name="weights"/> (largest remainder, ties to the earlier index).</summary>
+    private static int[] Apportion(int total, IReadOnlyList<double> weights)
+    {
+        double sum = weights.Sum();
+        double[] exact = [.. weights.Select(w => total * w / sum)];
+        int[] counts = [.. exact.Select(e => (int)Math.Floor(e))];
+        int left = total - counts.Sum();
+        foreach (int i in Enumerable.Range(0, counts.Length).OrderByDescending(i => exact[i] - counts[i]).ThenBy(i => i).Take(left)) counts[i]++;
+        return counts;
     }
 }
 
