@@ -58,6 +58,18 @@ public sealed class CommandLineTests
         Assert.Equal("precious", File.ReadAllText(keep));
     }
 
+    [Theory]
+    [InlineData("--final-lr-divisor", "0.5", "--final-lr-divisor (the final learning-rate divisor) must be a finite number >= 1 (got 0.5)")]
+    [InlineData("--warmup", "-3", "--warmup must be zero or more (got -3)")]
+    public void Student_train_rejects_a_bad_schedule_naming_the_option_and_writes_nothing(string option, string value, string message)
+    {
+        using var folder = new TempFolder();
+        (int code, string output) = CliRunner.Run("student", "train", "--data", folder.Path, "--out", folder.File("s.safetensors"), "--steps", "10", option, value);
+        Assert.Equal(1, code);
+        Assert.Contains(message, output);
+        Assert.False(File.Exists(folder.File("s.safetensors")));
+    }
+
     [Fact]
     public void Inspect_reads_vqa_v2_in_the_official_layout()
     {

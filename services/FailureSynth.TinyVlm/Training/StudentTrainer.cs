@@ -16,6 +16,7 @@ namespace FailureSynth.TinyVlm.Training;
 /// <param name="WeightDecay">AdamW decoupled weight decay for weight matrices (none for biases, norms and embeddings).</param>
 /// <param name="LoraRank">When set, the loaded weights are frozen and rank-r adapters are trained, then merged.</param>
 /// <param name="IncludeSteps">Whether reasoning-step questions are trained on as well as the whole questions.</param>
+/// <param name="FinalLearningRateDivisor">The cosine decay ends at the peak learning rate divided by this (10: a tenth).</param>
 /// <param name="DistillWeight">
 /// Weight of the distillation term (a guard against forgetting when fine-tuning): on the examples marked as anchored,
 /// the loss adds this times KL(starting model's answer distribution || current one), per question. 0 = off.
@@ -29,7 +30,8 @@ public sealed record TrainingOptions(
     float WeightDecay = 0.01f,
     int? LoraRank = null,
     bool IncludeSteps = true,
-    float DistillWeight = 0f)
+    float DistillWeight = 0f,
+    float FinalLearningRateDivisor = 10f)
 {
     /// <summary>
     /// Peak learning rate of a fresh student. Measured on 20k base-skewed samples, 2,150 steps, seed 1, the balanced
@@ -44,6 +46,7 @@ public sealed record TrainingOptions(
         if (BatchSize < 1) throw new ArgumentException($"--batch must be at least 1 (got {BatchSize}).");
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate.ToString(CultureInfo.InvariantCulture)}).");
         if (LoraRank is < 1) throw new ArgumentException($"--lora must be at least 1 (got {LoraRank}).");
+        if (!(FinalLearningRateDivisor >= 1f) || !float.IsFinite(FinalLearningRateDivisor)) throw new ArgumentException($"--final-lr-divisor (the final learning-rate divisor) must be a finite number >= 1 (got {FinalLearningRateDivisor.ToString(CultureInfo.InvariantCulture)}).");
         if (!(DistillWeight >= 0) || !float.IsFinite(DistillWeight)) throw new ArgumentException($"The distillation weight must be a finite number >= 0 (got {DistillWeight.ToString(CultureInfo.InvariantCulture)}).");
     }
 }
@@ -110,7 +113,7 @@ public static class StudentTrainer
             optimizer = new AdamW([new ParameterGroup(decayed, options.WeightDecay), new ParameterGroup(plain, 0f)], new AdamWOptions(options.LearningRate));
         }
 
-        var schedule = new WarmupCosineSchedule(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps / 4), options.Steps, options.LearningRate / 10f);
+        var schedule = new WarmupCosineSchedule(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps / 4), options.Steps, options.LearningRate / options.FinalLearningRateDivisor);
         var order = new BatchOrder(examples.Count, options.Seed);
         var batchSize = Math.Min(options.BatchSize, examples.Count);
         var pixels = new float[batchSize * plane];
@@ -192,6 +195,7 @@ public static class StudentTrainer
         };
         // Only when used, so checkpoints trained without distillation keep the bytes they had before it existed.
         if (options.DistillWeight > 0) settings["distill_weight"] = options.DistillWeight;
+        if (options.FinalLearningRateDivisor != 10f) settings["final_learning_rate_divisor"] = options.FinalLearningRateDivisor;
         student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal)
         {
             [TinyVlmStudent.TrainingKey] = JsonSerializer.Serialize(settings),

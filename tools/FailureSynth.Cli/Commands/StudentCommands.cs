@@ -30,11 +30,13 @@ public static class StudentCommands
         var lora = new Option<int?>("--lora") { Description = "Train rank-R LoRA adapters on the --init weights (frozen), merged into the saved checkpoint." };
         var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => 64 };
         var learningRate = new Option<float>("--lr") { Description = "Peak learning rate (warm-up, then cosine decay).", DefaultValueFactory = _ => TrainingOptions.DefaultLearningRate };
+        var warmup = new Option<int>("--warmup") { Description = "Steps of linear learning-rate warm-up (at most a quarter of --steps).", DefaultValueFactory = _ => 50 };
+        var finalDivisor = new Option<float>("--final-lr-divisor") { Description = "The cosine decay ends at the peak learning rate divided by this.", DefaultValueFactory = _ => 10f };
         var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
         var gemm = GemmOption();
         var command = new Command("train", "Train TinyVLM on a dataset's questions and their reasoning steps; shows loss, samples/s and ETA.")
         {
-            data, output, steps, seed, init, lora, batch, learningRate, threads, gemm,
+            data, output, steps, seed, init, lora, batch, learningRate, warmup, finalDivisor, threads, gemm,
         };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
@@ -46,7 +48,9 @@ public static class StudentCommands
                 throw new ArgumentException("--lora adapts an existing student; pass the checkpoint to adapt with --init.");
             var seedValue = parse.GetValue(seed);
             if (seedValue < 0) throw new ArgumentException($"--seed must be zero or more (got {seedValue}).");
-            var options = new TrainingOptions(parse.GetValue(steps), (ulong)seedValue, parse.GetValue(batch), parse.GetValue(learningRate), LoraRank: loraRank);
+            if (parse.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be zero or more (got {parse.GetValue(warmup)}).");
+            var options = new TrainingOptions(parse.GetValue(steps), (ulong)seedValue, parse.GetValue(batch), parse.GetValue(learningRate), parse.GetValue(warmup), LoraRank: loraRank,
+                FinalLearningRateDivisor: parse.GetValue(finalDivisor));
             options.Validate();
             var context = StudentCompute.CreateContext(Threads(parse.GetValue(threads)), parse.GetValue(gemm)!);
             var wall = System.Diagnostics.Stopwatch.StartNew();
