@@ -188,6 +188,22 @@ public sealed class CampaignConfigTests
     }
 
     [Fact]
+    public void An_arm_run_recipe_ignores_names_and_places_but_not_settings_or_the_base_student()
+    {
+        static string Recipe(string yaml, byte[] checkpoint) => FailureSynth.Loop.Experiments.Lab.RunRecipe(CampaignConfig.Parse(yaml, "r.yaml"), checkpoint);
+        byte[] student = [1, 2, 3], other = [1, 2, 4];
+        string reference = Recipe("name: a\nstudent: { cache: out/cache }\nbudget: { distill: 1.0 }\n", student);
+
+        Assert.Equal(reference, Recipe("name: b\nstudent: { cache: /tmp/elsewhere }\nbudget: { distill: 1.0 }\n", student));
+        Assert.Equal(reference, Recipe("name: a\nstudent: { checkpoint: copies/base.safetensors }\nbudget: { distill: 1.0 }\n", student));
+        Assert.NotEqual(reference, Recipe("name: a\nstudent: { cache: out/cache }\nbudget: { distill: 0.5 }\n", student));
+        Assert.NotEqual(reference, Recipe("name: a\nstudent: { cache: out/cache, base_steps: 2000 }\nbudget: { distill: 1.0 }\n", student));
+        Assert.NotEqual(reference, Recipe("name: a\nstudent: { cache: out/cache }\nbudget: { distill: 1.0 }\n", other));
+        Assert.Contains("\"base_student_sha256\"", reference, StringComparison.Ordinal);
+        Assert.DoesNotContain("out/cache", reference, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_value_of_the_wrong_type_is_named()
     {
         var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("seed: seven\n", "bad.yaml"));

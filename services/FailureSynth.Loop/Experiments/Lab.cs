@@ -169,11 +169,31 @@ public sealed class Lab
     /// <summary>The arm runs this lab took from the run cache instead of running them (their recorded seconds are those of the original run).</summary>
     public IReadOnlyList<ArmRun> CachedRuns => _cachedRuns;
 
+    /// <summary>
+    /// What an arm run's result depends on, as text for its cache key: the config without the settings that only
+    /// name or place things (<c>name</c>, <c>student.cache</c>, <c>student.checkpoint</c>), plus the SHA-256 of the base
+    /// student's bytes, which stands for the checkpoint path or the base recipe and also changes when a new build trains
+    /// another base. The same arms under a renamed config, another cache folder or a copied checkpoint share their runs.
+    /// </summary>
+    public static string RunRecipe(CampaignConfig config, byte[] baseCheckpoint)
+    {
+        var node = System.Text.Json.JsonSerializer.SerializeToNode(config, CampaignJson.Options)!.AsObject();
+        node.Remove("name");
+        if (node["student"] is System.Text.Json.Nodes.JsonObject student)
+        {
+            student.Remove("cache");
+            student.Remove("checkpoint");
+        }
+
+        node["base_student_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(baseCheckpoint));
+        return node.ToJsonString(CampaignJson.Options);
+    }
+
     /// <summary>Fine-tunes the base on <paramref name="data"/> (plus replay) and evaluates it; cached under runs/.</summary>
     public async Task<ArmRun> RunArmAsync(string experiment, string arm, int n, int seed, int steps, Func<Task<IReadOnlyList<StudentExample>>> data, CancellationToken cancellationToken)
     {
-        // Runs are cached by their full recipe (config + arm + n + seed + steps), so experiments sharing an arm reuse it.
-        string recipe = StableHash.Hex(System.Text.Json.JsonSerializer.Serialize(Config, CampaignJson.Options), experiment, arm,
+        // Runs are cached by their full recipe (config + base student + arm + n + seed + steps), so experiments sharing an arm reuse it.
+        string recipe = StableHash.Hex(RunRecipe(Config, BaseCheckpoint), experiment, arm,
             n.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture))[..16];
         string path = Path.Combine(RunCache, $"{arm}-n{n}-s{seed}-{recipe}.json");
         if (File.Exists(path))
