@@ -125,27 +125,16 @@ public static class StudentTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = order.Next(batchSize);
-            var imageOfQuestion = new List<int>();
-            var questions = new List<int[]>();
-            var targets = new List<int>();
+            var (imageOfQuestion, questions, targets) = Gather(prepared, batch, pixels, plane);
             var softTargets = soft is null ? null : new List<float>();
             var anyAnchored = false;
-            for (var i = 0; i < batch.Length; i++)
+            if (softTargets is not null)
             {
-                var example = prepared[batch[i]];
-                StudentExamples.WritePlanes(example.Image, pixels.AsSpan(i * plane, plane));
-                for (var q = 0; q < example.Questions.Length; q++)
-                {
-                    imageOfQuestion.Add(i);
-                    questions.Add(example.Questions[q]);
-                    targets.Add(example.Targets[q]);
-                }
-
-                if (softTargets is not null)
+                foreach (var index in batch)
                 {
                     // Rows of zeros: no soft target for the questions of a non-anchored example.
-                    if (soft![batch[i]] is { } distributions) { softTargets.AddRange(distributions); anyAnchored = true; }
-                    else softTargets.AddRange(new float[example.Questions.Length * config.AnswerCount]);
+                    if (soft![index] is { } distributions) { softTargets.AddRange(distributions); anyAnchored = true; }
+                    else softTargets.AddRange(new float[prepared[index].Questions.Length * config.AnswerCount]);
                 }
             }
 
@@ -154,8 +143,8 @@ public static class StudentTrainer
             {
                 optimizer.ZeroGrad();
                 var features = model.EncodeImages(context.FromArray(pixels, batch.Length, 3, size, size));
-                var logits = model.AnswerLogits(features, [.. imageOfQuestion], QuestionBatch.From(questions));
-                var lossTensor = logits.CrossEntropy([.. targets], IgnoredAnswer);
+                var logits = model.AnswerLogits(features, imageOfQuestion, QuestionBatch.From(questions));
+                var lossTensor = logits.CrossEntropy(targets, IgnoredAnswer);
                 if (anyAnchored) lossTensor = lossTensor + options.DistillWeight * logits.KlDivergence(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(softTargets));
                 loss = lossTensor.Item();
                 lossTensor.Backward();
@@ -229,19 +218,11 @@ public static class StudentTrainer
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var count = Math.Min(chunk, chosen.Length - start);
-                var imageOfQuestion = new List<int>();
-                var questions = new List<int[]>();
-                for (var i = 0; i < count; i++)
-                {
-                    var example = prepared[chosen[start + i]];
-                    StudentExamples.WritePlanes(example.Image, pixels.AsSpan(i * plane, plane));
-                    foreach (var q in example.Questions) { imageOfQuestion.Add(i); questions.Add(q); }
-                }
-
+                var (imageOfQuestion, questions, _) = Gather(prepared, chosen.AsSpan(start, count), pixels, plane);
                 using (context.RecyclingScope())
                 {
                     var features = model.EncodeImages(context.FromArray(pixels.AsSpan(0, count * plane), count, 3, size, size));
-                    var probabilities = model.AnswerLogits(features, [.. imageOfQuestion], QuestionBatch.From(questions)).Softmax().ToArray();
+                    var probabilities = model.AnswerLogits(features, imageOfQuestion, QuestionBatch.From(questions)).Softmax().ToArray();
                     var row = 0;
                     for (var i = 0; i < count; i++)
                     {
@@ -254,6 +235,30 @@ public static class StudentTrainer
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Writes the images of <paramref name="prepared"/>[<paramref name="indices"/>] into <paramref name="pixels"/> (one
+    /// plane block each, in order) and lists every question about them with the position of its image and its target.
+    /// </summary>
+    private static (int[] ImageOfQuestion, List<int[]> Questions, int[] Targets) Gather(PreparedExample[] prepared, ReadOnlySpan<int> indices, float[] pixels, int plane)
+    {
+        var imageOfQuestion = new List<int>();
+        var questions = new List<int[]>();
+        var targets = new List<int>();
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var example = prepared[indices[i]];
+            StudentExamples.WritePlanes(example.Image, pixels.AsSpan(i * plane, plane));
+            for (var q = 0; q < example.Questions.Length; q++)
+            {
+                imageOfQuestion.Add(i);
+                questions.Add(example.Questions[q]);
+                targets.Add(example.Targets[q]);
+            }
+        }
+
+        return ([.. imageOfQuestion], questions, [.. targets]);
     }
 
     private sealed record PreparedExample(FailureSynth.Imaging.RgbImage Image, int[][] Questions, int[] Targets);
