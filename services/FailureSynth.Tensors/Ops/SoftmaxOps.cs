@@ -93,7 +93,7 @@ public sealed partial class Tensor
         }
 
         var labels = targets.ToArray();
-        var counted = 0;
+        var counted = new bool[rows];
         for (var r = 0; r < rows; r++)
         {
             if (labels[r] == ignoreIndex)
@@ -106,63 +106,17 @@ public sealed partial class Tensor
                 throw new ArgumentOutOfRangeException(nameof(targets), labels[r], $"CrossEntropy: target {labels[r]} of row {r} is not a class index in [0, {classes}) nor the ignore index {ignoreIndex}.");
             }
 
-            counted++;
+            counted[r] = true;
         }
 
-        var probabilities = x.Scratch(rows * classes);
-        var rowLoss = new double[rows];
-        Context.For(rows, classes * 4L, (start, end) =>
-        {
-            for (var r = start; r < end; r++)
+        return x.MeanOfCountedRows(rows, classes, counted, classes * 4L,
+            (r, xr, logZ) => logZ - xr[labels[r]],
+            (r, pr, scale, gxr) =>
             {
-                if (labels[r] == ignoreIndex)
-                {
-                    continue;
-                }
-
-                var xr = x.storage.AsSpan(x.offset + r * classes, classes);
-                rowLoss[r] = LogSumExp(xr) - xr[labels[r]];
-                SoftmaxRow(xr, probabilities.AsSpan(r * classes, classes));
-            }
-        });
-
-        // Summed in row order so the loss does not depend on the thread count.
-        var total = 0.0;
-        foreach (var loss in rowLoss)
-        {
-            total += loss;
-        }
-
-        var y = NewLike([]);
-        y.storage[0] = counted == 0 ? 0f : (float)(total / counted);
-        y.Record([x], g =>
-        {
-            // Reached but contributing nothing: the input still gets a (zero) gradient.
-            var gx = x.GradArray();
-            if (counted == 0)
-            {
-                return;
-            }
-
-            var scale = g[0] / counted;
-            Context.For(rows, classes * 2L, (start, end) =>
-            {
-                for (var r = start; r < end; r++)
-                {
-                    if (labels[r] == ignoreIndex)
-                    {
-                        continue;
-                    }
-
-                    // d loss / d logits = (softmax - onehot) / counted
-                    var pr = probabilities.AsSpan(r * classes, classes);
-                    var gxr = gx.AsSpan(r * classes, classes);
-                    TensorPrimitives.MultiplyAdd(pr, scale, gxr, gxr);
-                    gxr[labels[r]] -= scale;
-                }
+                // d loss / d logits = (softmax - onehot) / counted
+                TensorPrimitives.MultiplyAdd(pr, scale, gxr, gxr);
+                gxr[labels[r]] -= scale;
             });
-        });
-        return y;
     }
 
     /// <summary>
@@ -183,7 +137,6 @@ public sealed partial class Tensor
 
         var q = targets.ToArray();
         var counted = new bool[rows];
-        var countedRows = 0;
         for (var r = 0; r < rows; r++)
         {
             var sum = 0.0;
@@ -209,23 +162,12 @@ public sealed partial class Tensor
             }
 
             counted[r] = true;
-            countedRows++;
         }
 
-        var probabilities = x.Scratch(rows * classes);
-        var rowLoss = new double[rows];
-        Context.For(rows, classes * 6L, (start, end) =>
-        {
-            for (var r = start; r < end; r++)
+        return x.MeanOfCountedRows(rows, classes, counted, classes * 6L,
+            (r, xr, logZ) =>
             {
-                if (!counted[r])
-                {
-                    continue;
-                }
-
-                var xr = x.storage.AsSpan(x.offset + r * classes, classes);
                 var qr = q.AsSpan(r * classes, classes);
-                var logZ = LogSumExp(xr);
                 var loss = 0.0;
                 for (var c = 0; c < classes; c++)
                 {
@@ -235,23 +177,63 @@ public sealed partial class Tensor
                     }
                 }
 
-                rowLoss[r] = loss;
+                return loss;
+            },
+            (r, pr, scale, gxr) =>
+            {
+                // d loss / d logits = (softmax - q) / counted
+                var qr = q.AsSpan(r * classes, classes);
+                for (var c = 0; c < classes; c++)
+                {
+                    gxr[c] += scale * (pr[c] - qr[c]);
+                }
+            });
+    }
+
+    /// <summary>A row's loss from its logits and their log-sum-exp.</summary>
+    private delegate double RowLoss(int row, ReadOnlySpan<float> logits, float logSumExp);
+
+    /// <summary>Adds a row's share of the logits' gradient, given its softmax and the upstream gradient over the counted rows.</summary>
+    private delegate void RowGradient(int row, ReadOnlySpan<float> probabilities, float scale, Span<float> gradient);
+
+    /// <summary>
+    /// The mean of a per-row loss of logits [rows, classes] over the <paramref name="counted"/> rows (0 when there are
+    /// none; the others are skipped), whose gradient needs each counted row's softmax: the shared body of
+    /// <see cref="CrossEntropy"/> and <see cref="KlDivergence"/>. Row losses are summed in row order, so the loss does
+    /// not depend on the thread count.
+    /// </summary>
+    private Tensor MeanOfCountedRows(int rows, int classes, bool[] counted, long costPerRow, RowLoss loss, RowGradient gradient)
+    {
+        var countedRows = counted.Count(c => c);
+        var probabilities = Scratch(rows * classes);
+        var rowLoss = new double[rows];
+        Context.For(rows, costPerRow, (start, end) =>
+        {
+            for (var r = start; r < end; r++)
+            {
+                if (!counted[r])
+                {
+                    continue;
+                }
+
+                var xr = storage.AsSpan(offset + r * classes, classes);
+                rowLoss[r] = loss(r, xr, LogSumExp(xr));
                 SoftmaxRow(xr, probabilities.AsSpan(r * classes, classes));
             }
         });
 
-        // Summed in row order so the loss does not depend on the thread count.
         var total = 0.0;
-        foreach (var loss in rowLoss)
+        foreach (var value in rowLoss)
         {
-            total += loss;
+            total += value;
         }
 
         var y = NewLike([]);
         y.storage[0] = countedRows == 0 ? 0f : (float)(total / countedRows);
-        y.Record([x], g =>
+        y.Record([this], g =>
         {
-            var gx = x.GradArray();
+            // Reached but contributing nothing: the input still gets a (zero) gradient.
+            var gx = GradArray();
             if (countedRows == 0)
             {
                 return;
@@ -262,18 +244,9 @@ public sealed partial class Tensor
             {
                 for (var r = start; r < end; r++)
                 {
-                    if (!counted[r])
+                    if (counted[r])
                     {
-                        continue;
-                    }
-
-                    // d loss / d logits = (softmax - q) / counted
-                    var pr = probabilities.AsSpan(r * classes, classes);
-                    var qr = q.AsSpan(r * classes, classes);
-                    var gxr = gx.AsSpan(r * classes, classes);
-                    for (var c = 0; c < classes; c++)
-                    {
-                        gxr[c] += scale * (pr[c] - qr[c]);
+                        gradient(r, probabilities.AsSpan(r * classes, classes), scale, gx.AsSpan(r * classes, classes));
                     }
                 }
             });
