@@ -44,6 +44,7 @@ public sealed record TrainingOptions(
     {
         if (Steps < 1) throw new ArgumentException($"--steps must be at least 1 (got {Steps}).");
         if (BatchSize < 1) throw new ArgumentException($"--batch must be at least 1 (got {BatchSize}).");
+        if (WarmupSteps < 0) throw new ArgumentException($"--warmup must be zero or more (got {WarmupSteps}).");
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate.ToString(CultureInfo.InvariantCulture)}).");
         if (LoraRank is < 1) throw new ArgumentException($"--lora must be at least 1 (got {LoraRank}).");
         if (!(FinalLearningRateDivisor >= 1f) || !float.IsFinite(FinalLearningRateDivisor)) throw new ArgumentException($"--final-lr-divisor (the final learning-rate divisor) must be a finite number >= 1 (got {FinalLearningRateDivisor.ToString(CultureInfo.InvariantCulture)}).");

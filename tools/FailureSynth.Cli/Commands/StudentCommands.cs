@@ -48,7 +48,6 @@ public static class StudentCommands
                 throw new ArgumentException("--lora adapts an existing student; pass the checkpoint to adapt with --init.");
             var seedValue = parse.GetValue(seed);
             if (seedValue < 0) throw new ArgumentException($"--seed must be zero or more (got {seedValue}).");
-            if (parse.GetValue(warmup) < 0) throw new ArgumentException($"--warmup must be zero or more (got {parse.GetValue(warmup)}).");
             var options = new TrainingOptions(parse.GetValue(steps), (ulong)seedValue, parse.GetValue(batch), parse.GetValue(learningRate), parse.GetValue(warmup), LoraRank: loraRank,
                 FinalLearningRateDivisor: parse.GetValue(finalDivisor));
             options.Validate();
