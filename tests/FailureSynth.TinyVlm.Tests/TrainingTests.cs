@@ -36,6 +36,22 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Weight_decay_takes_kernels_matrices_and_batch_norm_scales_but_not_biases_layer_norms_or_embeddings()
+    {
+        var examples = StudentFixtures.Examples(4);
+        var names = StudentFixtures.Student(examples).Model.NamedParameters().Select(p => p.Name).ToList();
+
+        string[] decayed = ["image.conv1.weight", "image.bn1.weight", "fusion.bn.weight", "fusion.gamma.weight", "head.output.weight"];
+        string[] plain = ["image.conv1.bias", "image.bn1.bias", "head.output.bias", "question.token_embedding.weight"];
+        Assert.All(decayed.Concat(plain), n => Assert.Contains(n, names));
+        Assert.All(decayed, n => Assert.True(StudentTrainer.Decays(n), n));
+        Assert.All(plain, n => Assert.False(StudentTrainer.Decays(n), n));
+        var layerNorms = names.Where(n => n.Contains("norm", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(layerNorms);
+        Assert.All(layerNorms, n => Assert.False(StudentTrainer.Decays(n), n));
+    }
+
+    [Fact]
     public void Lora_training_changes_only_what_the_adapters_merge_into_linear_weights()
     {
         var examples = StudentFixtures.Examples(8);
