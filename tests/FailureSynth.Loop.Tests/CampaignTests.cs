@@ -200,6 +200,7 @@ public sealed class CampaignConfigTests
         Assert.NotEqual(reference, Recipe("name: a\nstudent: { cache: out/cache, base_steps: 2000 }\nbudget: { distill: 1.0 }\n", student));
         Assert.NotEqual(reference, Recipe("name: a\nstudent: { cache: out/cache }\nbudget: { distill: 1.0 }\n", other));
         Assert.Contains("\"base_student_sha256\"", reference, StringComparison.Ordinal);
+        Assert.Equal(FailureSynth.TinyVlm.Training.StudentTrainer.RecipeVersion, (int)System.Text.Json.Nodes.JsonNode.Parse(reference)!["trainer"]!);
         Assert.DoesNotContain("out/cache", reference, StringComparison.Ordinal);
     }
 

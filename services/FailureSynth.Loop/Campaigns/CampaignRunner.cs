@@ -198,7 +198,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             var b = config.Student;
             string recipe = StableHash.Hex("base", TinyVlmStudent.FormatName, b.Base.Profile, b.Base.Count.ToString(CultureInfo.InvariantCulture), b.Base.Seed.ToString(CultureInfo.InvariantCulture),
                 b.BaseSteps.ToString(CultureInfo.InvariantCulture), b.BaseSeed.ToString(CultureInfo.InvariantCulture), context.Threads.ToString(CultureInfo.InvariantCulture),
-                TrainingOptions.DefaultLearningRate.ToString(CultureInfo.InvariantCulture))[..16];
+                TrainingOptions.DefaultLearningRate.ToString(CultureInfo.InvariantCulture), $"trainer {StudentTrainer.RecipeVersion}")[..16];
             string cacheDir = StudentConfig.Resolve(_baseDirectory, b.Cache);
             string cached = Path.Combine(cacheDir, $"base-{recipe}.safetensors");
             if (File.Exists(cached))

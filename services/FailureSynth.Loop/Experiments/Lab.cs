@@ -73,6 +73,7 @@ public sealed class Lab
         {
             format = TinyVlmStudent.FormatName,
             learning_rate = TrainingOptions.DefaultLearningRate,
+            trainer = StudentTrainer.RecipeVersion,
             threads = config.Threads,
             student = config.Student,
             test = config.Test,
@@ -173,7 +174,8 @@ public sealed class Lab
     /// What an arm run's result depends on, as text for its cache key: the config without the settings that only
     /// name or place things (<c>name</c>, <c>student.cache</c>, <c>student.checkpoint</c>), plus the SHA-256 of the base
     /// student's bytes, which stands for the checkpoint path or the base recipe and also changes when a new build trains
-    /// another base. The same arms under a renamed config, another cache folder or a copied checkpoint share their runs.
+    /// another base, and <see cref="StudentTrainer.RecipeVersion"/>, which changes when a new build fine-tunes differently
+    /// from the same base. The same arms under a renamed config, another cache folder or a copied checkpoint share their runs.
     /// </summary>
     public static string RunRecipe(CampaignConfig config, byte[] baseCheckpoint)
     {
@@ -186,6 +188,7 @@ public sealed class Lab
         }
 
         node["base_student_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(baseCheckpoint));
+        node["trainer"] = StudentTrainer.RecipeVersion;
         return node.ToJsonString(CampaignJson.Options);
     }
 

@@ -71,6 +71,14 @@ public sealed record TrainingResult(int Steps, float FinalLoss, TimeSpan Elapsed
 /// </summary>
 public static class StudentTrainer
 {
+    /// <summary>
+    /// Version of the training code's arithmetic. Bump it with any change that makes other weights from the same
+    /// settings, data and seed (which parameters decay, the loss, the order of batches, the schedule's shape): the
+    /// cache keys of base students and of experiment arm runs include it, so results of an older trainer are not
+    /// taken for this one's.
+    /// </summary>
+    public const int RecipeVersion = 1;
+
     private const int IgnoredAnswer = -100;
 
     /// <summary>Trains <paramref name="student"/> in place on <paramref name="examples"/>.</summary>
