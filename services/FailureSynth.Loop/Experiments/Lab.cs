@@ -192,11 +192,16 @@ public sealed class Lab
         return node.ToJsonString(CampaignJson.Options);
     }
 
-    /// <summary>Fine-tunes the base on <paramref name="data"/> (plus replay) and evaluates it; cached under runs/.</summary>
-    public async Task<ArmRun> RunArmAsync(string experiment, string arm, int n, int seed, int steps, Func<Task<IReadOnlyList<StudentExample>>> data, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fine-tunes the base on <paramref name="data"/> (plus replay) and evaluates it; cached under runs/.
+    /// <paramref name="family"/> groups arms that are the same run in several experiments (<c>prescribe</c>: the
+    /// targeted and random-synthetic arms of targeted-vs-random and of ablations); it is part of the cache key and
+    /// of the fine-tuning seed.
+    /// </summary>
+    public async Task<ArmRun> RunArmAsync(string family, string arm, int n, int seed, int steps, Func<Task<IReadOnlyList<StudentExample>>> data, CancellationToken cancellationToken)
     {
         // Runs are cached by their full recipe (config + base student + arm + n + seed + steps), so experiments sharing an arm reuse it.
-        string recipe = StableHash.Hex(RunRecipe(Config, BaseCheckpoint), experiment, arm,
+        string recipe = StableHash.Hex(RunRecipe(Config, BaseCheckpoint), family, arm,
             n.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture))[..16];
         string path = Path.Combine(RunCache, $"{arm}-n{n}-s{seed}-{recipe}.json");
         if (File.Exists(path))
@@ -207,11 +212,11 @@ public sealed class Lab
             return cached;
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        string label = $"{experiment}: {arm} N={n} seed {seed}";
+        string label = $"fine-tune {arm} N={n} seed {seed}";
         Progress?.Report(new CampaignProgress(0, label, 0, steps, "preparing data"));
         var examples = await data().ConfigureAwait(false);
         var options = Config.FineTune with { Steps = steps };
-        long trainSeed = StableHash.Seed("lab-train", experiment, n.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture));
+        long trainSeed = StableHash.Seed("lab-train", family, n.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture));
         var tuned = await Task.Run(() => StudentTraining.FineTune(BaseCheckpoint, Context, examples, Original, options, trainSeed,
             new SyncProgress<TrainingProgress>(p => Progress?.Report(new CampaignProgress(0, label, p.Step, p.TotalSteps))), cancellationToken), cancellationToken).ConfigureAwait(false);
         var report = StudentTraining.Evaluate(tuned, Test, arm);
