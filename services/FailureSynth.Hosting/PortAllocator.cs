@@ -6,16 +6,42 @@ namespace FailureSynth.Hosting;
 /// <summary>Chooses free loopback ports and checks fixed ones before anything is started.</summary>
 internal static class PortAllocator
 {
+    /// <summary>Lowest port handed out from below the OS's ephemeral range.</summary>
+    private const int LowestPort = 10000;
+
     /// <summary>
-    /// Asks the OS for <paramref name="count"/> free ports, holding each until all are chosen so that
-    /// no two endpoints get the same one.
+    /// Chooses <paramref name="count"/> free ports, holding each until all are chosen so that no two endpoints
+    /// get the same one. They come from below the OS's ephemeral range (Linux: <c>ip_local_port_range</c>,
+    /// usually 32768-60999), starting at a random point, because the broker and the cache started after this
+    /// choice ask the OS for a port of their own (bind to port 0), and the OS hands those out from the ephemeral
+    /// range: a port chosen there and released could be given to them before the service that was promised it
+    /// binds it. Where the range is unknown or leaves no room below it, the OS chooses.
     /// </summary>
     public static IReadOnlyList<int> FreePorts(int count)
     {
         var listeners = new List<TcpListener>();
         try
         {
-            for (int i = 0; i < count; i++)
+            int ephemeralLow = EphemeralRangeStart();
+            if (ephemeralLow - LowestPort >= 1000)
+            {
+                int span = ephemeralLow - LowestPort;
+                int start = Random.Shared.Next(span);
+                for (int i = 0; i < span && listeners.Count < count; i++)
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, LowestPort + (start + i) % span);
+                    try
+                    {
+                        listener.Start();
+                        listeners.Add(listener);
+                    }
+                    catch (SocketException)
+                    {
+                        listener.Stop();
+                    }
+                }
+            }
+            while (listeners.Count < count)
             {
                 var listener = new TcpListener(IPAddress.Loopback, 0);
                 listener.Start();
@@ -26,6 +52,25 @@ internal static class PortAllocator
         finally
         {
             foreach (TcpListener listener in listeners) listener.Stop();
+        }
+    }
+
+    /// <summary>First port of the OS's ephemeral range, or 0 where it cannot be read.</summary>
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            string text = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range");
+            string first = text.Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+            return int.TryParse(first, out int low) && low is > 0 and <= 65535 ? low : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
         }
     }
 
