@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using FailureSynth.Hosting.Network;
 using RabbitMQ.Client;
 
 namespace FailureSynth.Hosting.RabbitMQ;
@@ -204,21 +203,10 @@ public sealed partial class RabbitMqServerProcess : IAsyncDisposable
 
     private static (int Amqp, int Distribution) FreePorts(int? amqpPort)
     {
-        // Holding both listeners at once guarantees two different ports.
-        var amqp = new TcpListener(IPAddress.Loopback, amqpPort ?? 0);
-        var distribution = new TcpListener(IPAddress.Loopback, 0);
-        try
-        {
-            if (amqpPort is null) amqp.Start();
-            distribution.Start();
-            int chosenAmqp = amqpPort ?? ((IPEndPoint)amqp.LocalEndpoint).Port;
-            return (chosenAmqp, ((IPEndPoint)distribution.LocalEndpoint).Port);
-        }
-        finally
-        {
-            amqp.Stop();
-            distribution.Stop();
-        }
+        // Two distinct free ports; a fixed AMQP port takes the place of the first unless it is one of them.
+        IReadOnlyList<int> free = LoopbackPorts.FreePorts(2);
+        int amqp = amqpPort ?? free[0];
+        return (amqp, free[0] == amqp ? free[1] : free[0]);
     }
 
     private string ConfigFile => Path.Combine(_configDirectory, "rabbitmq.conf");

@@ -1,11 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using FailureSynth.Hosting.Network;
 using FailureSynth.Redis;
 
 namespace FailureSynth.Hosting.Redis;
@@ -73,7 +72,7 @@ public sealed partial class RedisServerProcess : IAsyncDisposable
         Validate(options);
         string executable = FindExecutable(options.Executable);
         Directory.CreateDirectory(options.DataDirectory);
-        var server = new RedisServerProcess(options, executable, options.Port ?? FindFreePort(), options.Password ?? GeneratePassword());
+        var server = new RedisServerProcess(options, executable, options.Port ?? LoopbackPorts.FreePort(), options.Password ?? GeneratePassword());
         await File.WriteAllTextAsync(server.ConfigurationFile, server.RenderConfiguration(), cancellationToken).ConfigureAwait(false);
         try
         {
@@ -294,13 +293,6 @@ public sealed partial class RedisServerProcess : IAsyncDisposable
         throw new InvalidOperationException(
             $"The Redis server executable '{executable}' was not found{(executable.Contains(Path.DirectorySeparatorChar) ? "" : " on PATH")}. " +
             "Install it with eng/install-prereqs.sh (as root; it installs redis-server), or set RedisServerOptions.Executable to its path.");
-    }
-
-    private static int FindFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     // A secret, so from the OS's cryptographic generator, never from a seeded stream.

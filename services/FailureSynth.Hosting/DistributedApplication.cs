@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using FailureSynth.Hosting.Network;
 
 namespace FailureSynth.Hosting;
 
@@ -251,14 +252,14 @@ public sealed class DistributedApplication : IAsyncDisposable
         foreach (IResourceBuilder<IResource> builder in wanting.Where(b => b.Settings.HttpEndpoint!.Port is not null))
         {
             int port = builder.Settings.HttpEndpoint!.Port!.Value;
-            if (!PortAllocator.IsFree(port))
+            if (!LoopbackPorts.IsFree(port))
                 throw new DistributedApplicationException(
                     $"Port {port}, asked for by resource '{builder.Resource.Name}', is already in use by another process. " +
                     $"Stop that process, or give '{builder.Resource.Name}' another port (or none, for a free one).");
             ports[builder.Resource] = [port];
         }
         var free = wanting.Where(b => b.Settings.HttpEndpoint!.Port is null).ToList();
-        IReadOnlyList<int> chosen = PortAllocator.FreePorts(free.Sum(b => b.Settings.Replicas));
+        IReadOnlyList<int> chosen = LoopbackPorts.FreePorts(free.Sum(b => b.Settings.Replicas));
         int next = 0;
         foreach (IResourceBuilder<IResource> builder in free)
         {

@@ -52,6 +52,27 @@ public sealed class RabbitMqServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Ports_left_to_the_launcher_are_two_distinct_ones_below_the_ephemeral_range()
+    {
+        string data = Path.Combine(_root, "data");
+        string server = StandInServer("env > \"$HOME/seen-environment\"; exit 1");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RabbitMqServerProcess.StartAsync(new RabbitMqServerOptions(data, ServerExecutable: server)));
+
+        Dictionary<string, string> environment = File.ReadAllLines(Path.Combine(data, "seen-environment"))
+            .Where(line => line.Contains('=')).Select(line => line.Split('=', 2))
+            .GroupBy(pair => pair[0]).ToDictionary(g => g.Key, g => g.First()[1]);
+        int amqp = int.Parse(environment["RABBITMQ_NODE_PORT"], System.Globalization.CultureInfo.InvariantCulture);
+        int distribution = int.Parse(environment["RABBITMQ_DIST_PORT"], System.Globalization.CultureInfo.InvariantCulture);
+        int ephemeralLow = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[0],
+            System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(amqp, distribution);
+        Assert.InRange(amqp, 10000, ephemeralLow - 1);
+        Assert.InRange(distribution, 10000, ephemeralLow - 1);
+    }
+
+    [Fact]
     public async Task A_node_that_exits_during_start_up_is_reported_with_its_last_output()
     {
         string server = StandInServer("echo 'booting'; echo 'ERROR: could not bind listener: eaddrinuse' >&2; exit 3");

@@ -1,10 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FailureSynth.Hosting;
+namespace FailureSynth.Hosting.Network;
 
-/// <summary>Chooses free loopback ports and checks fixed ones before anything is started.</summary>
-internal static class PortAllocator
+/// <summary>
+/// Chooses free loopback ports for the processes the AppHost starts (services, Redis, RabbitMQ) and checks fixed
+/// ones before anything is started.
+/// </summary>
+public static class LoopbackPorts
 {
     /// <summary>Lowest port handed out from below the OS's ephemeral range.</summary>
     private const int LowestPort = 10000;
@@ -12,10 +15,10 @@ internal static class PortAllocator
     /// <summary>
     /// Chooses <paramref name="count"/> free ports, holding each until all are chosen so that no two endpoints
     /// get the same one. They come from below the OS's ephemeral range (Linux: <c>ip_local_port_range</c>,
-    /// usually 32768-60999), starting at a random point, because the broker and the cache started after this
-    /// choice ask the OS for a port of their own (bind to port 0), and the OS hands those out from the ephemeral
-    /// range: a port chosen there and released could be given to them before the service that was promised it
-    /// binds it. Where the range is unknown or leaves no room below it, the OS chooses.
+    /// usually 32768-60999), starting at a random point: a port is released between this choice and the moment
+    /// the process it was chosen for binds it, and in that window the OS hands ephemeral ports to every outgoing
+    /// connection and every bind to port 0 on the machine (a test's client, another server), never ports below
+    /// the range. Where the range is unknown or leaves no room below it, the OS chooses.
     /// </summary>
     public static IReadOnlyList<int> FreePorts(int count)
     {
@@ -74,6 +77,10 @@ internal static class PortAllocator
         }
     }
 
+    /// <summary>One free port (see <see cref="FreePorts"/>).</summary>
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary>Whether <paramref name="port"/> can be bound on the loopback interface now.</summary>
     public static bool IsFree(int port)
     {
         var listener = new TcpListener(IPAddress.Loopback, port);
