@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using FailureSynth.Hosting.Network;
 
 namespace FailureSynth.Redis.Tests;
 
@@ -213,10 +214,6 @@ public sealed class RedisConnectionTests(RedisServerFixture redis)
         await Assert.ThrowsAsync<ObjectDisposedException>(() => db.StringGetAsync("k"));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // Below the OS's ephemeral range, so no outgoing connection takes it before the server binds it.
+    private static int FreePort() => LoopbackPorts.FreePort();
 }

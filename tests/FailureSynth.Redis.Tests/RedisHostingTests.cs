@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using FailureSynth.Hosting.Network;
 
 namespace FailureSynth.Redis.Tests;
 
@@ -79,10 +80,6 @@ public sealed class RedisHostingTests(RedisServerFixture redis)
         return builder;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // Below the OS's ephemeral range, so no outgoing connection takes it before the server binds it.
+    private static int FreePort() => LoopbackPorts.FreePort();
 }

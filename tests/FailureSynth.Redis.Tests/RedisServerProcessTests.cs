@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using FailureSynth.Hosting.Redis;
+using FailureSynth.Hosting.Network;
 
 namespace FailureSynth.Redis.Tests;
 
@@ -126,10 +127,6 @@ public sealed class RedisServerProcessTests
         int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[0],
             System.Globalization.CultureInfo.InvariantCulture);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // Below the OS's ephemeral range, so no outgoing connection takes it before the server binds it.
+    private static int FreePort() => LoopbackPorts.FreePort();
 }
