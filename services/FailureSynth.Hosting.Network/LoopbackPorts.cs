@@ -59,7 +59,7 @@ public static class LoopbackPorts
     }
 
     /// <summary>First port of the OS's ephemeral range, or 0 where it cannot be read.</summary>
-    private static int EphemeralRangeStart()
+    public static int EphemeralRangeStart()
     {
         try
         {

@@ -15,5 +15,6 @@ public class LoopbackPortsTests
         string range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range");
         int ephemeralLow = int.Parse(range.Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
         Assert.All(ports, p => Assert.InRange(p, 10000, ephemeralLow - 1));
+        Assert.Equal(ephemeralLow, LoopbackPorts.EphemeralRangeStart());
     }
 }

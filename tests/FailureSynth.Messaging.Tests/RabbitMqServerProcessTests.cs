@@ -1,3 +1,4 @@
+using FailureSynth.Hosting.Network;
 using FailureSynth.Hosting.RabbitMQ;
 
 namespace FailureSynth.Messaging.Tests;
@@ -32,10 +33,7 @@ public sealed class RabbitMqServerProcessTests : IDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             RabbitMqServerProcess.StartAsync(new RabbitMqServerOptions(data, AmqpPort: 45672, User: "fs-test", Password: "pw-1", ServerExecutable: server)));
 
-        Dictionary<string, string> environment = File.ReadAllLines(Path.Combine(data, "seen-environment"))
-            .Where(line => line.Contains('='))
-            .Select(line => line.Split('=', 2))
-            .GroupBy(pair => pair[0]).ToDictionary(g => g.Key, g => g.First()[1]);
+        Dictionary<string, string> environment = SeenEnvironment(data);
         Assert.Equal(data, environment["HOME"]);
         Assert.Matches("^fs-[0-9a-f]{12}@localhost$", environment["RABBITMQ_NODENAME"]);
         Assert.Equal("45672", environment["RABBITMQ_NODE_PORT"]);
@@ -60,17 +58,20 @@ public sealed class RabbitMqServerProcessTests : IDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             RabbitMqServerProcess.StartAsync(new RabbitMqServerOptions(data, ServerExecutable: server)));
 
-        Dictionary<string, string> environment = File.ReadAllLines(Path.Combine(data, "seen-environment"))
-            .Where(line => line.Contains('=')).Select(line => line.Split('=', 2))
-            .GroupBy(pair => pair[0]).ToDictionary(g => g.Key, g => g.First()[1]);
+        Dictionary<string, string> environment = SeenEnvironment(data);
         int amqp = int.Parse(environment["RABBITMQ_NODE_PORT"], System.Globalization.CultureInfo.InvariantCulture);
         int distribution = int.Parse(environment["RABBITMQ_DIST_PORT"], System.Globalization.CultureInfo.InvariantCulture);
-        int ephemeralLow = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[0],
-            System.Globalization.CultureInfo.InvariantCulture);
+        int ephemeralLow = LoopbackPorts.EphemeralRangeStart();
         Assert.NotEqual(amqp, distribution);
         Assert.InRange(amqp, 10000, ephemeralLow - 1);
         Assert.InRange(distribution, 10000, ephemeralLow - 1);
     }
+
+    // The environment the stand-in server wrote to $HOME/seen-environment.
+    private static Dictionary<string, string> SeenEnvironment(string data) =>
+        File.ReadAllLines(Path.Combine(data, "seen-environment"))
+            .Where(line => line.Contains('=')).Select(line => line.Split('=', 2))
+            .GroupBy(pair => pair[0]).ToDictionary(g => g.Key, g => g.First()[1]);
 
     [Fact]
     public async Task A_node_that_exits_during_start_up_is_reported_with_its_last_output()

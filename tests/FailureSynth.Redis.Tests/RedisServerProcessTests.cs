@@ -18,7 +18,7 @@ public sealed class RedisServerProcessTests
         Assert.Matches("^[0-9a-f]{48}$", server.Password);
         Assert.Equal($"127.0.0.1:{server.Port},password={server.Password}", server.ConnectionString);
         // Chosen below the OS's ephemeral range, where no outgoing connection can take it before the server binds it.
-        Assert.InRange(server.Port, 10000, EphemeralRangeStart() - 1);
+        Assert.InRange(server.Port, 10000, LoopbackPorts.EphemeralRangeStart() - 1);
         string config = await File.ReadAllTextAsync(server.ConfigurationFile);
         Assert.Contains("bind 127.0.0.1\n", config);
         Assert.Contains($"port {server.Port}\n", config);
@@ -122,10 +122,6 @@ public sealed class RedisServerProcessTests
             RedisServerProcess.StartAsync(new RedisServerOptions(Path.GetTempPath(), port, password)));
         Assert.Contains(expected, error.Message);
     }
-
-    private static int EphemeralRangeStart() =>
-        int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries)[0],
-            System.Globalization.CultureInfo.InvariantCulture);
 
     // Below the OS's ephemeral range, so no outgoing connection takes it before the server binds it.
     private static int FreePort() => LoopbackPorts.FreePort();
