@@ -18,6 +18,7 @@ public static class StudentCommands
     {
         CreateTrain(),
         CreateEval(),
+        CreateCompare(),
     };
 
     private static Command CreateTrain()
@@ -111,6 +112,67 @@ public static class StudentCommands
             return 0;
         }));
         return command;
+    }
+
+    private static Command CreateCompare()
+    {
+        var before = new Option<FileInfo>("--before") { Description = "Evaluation report of the earlier student (from `student eval`).", Required = true };
+        var after = new Option<FileInfo>("--after") { Description = "Evaluation report of the later student, on the same data and in the same mode.", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "The dataset both reports evaluated (its skills and reasoning steps are read; images are not).", Required = true };
+        var threshold = new Option<double>("--threshold") { Description = "Show the skills that fell by more than this many points.", DefaultValueFactory = _ => 2.0 };
+        var output = new Option<FileInfo?>("--out") { Description = "Also write the whole comparison (every skill) as JSON here." };
+        var command = new Command("compare", "Compare two evaluations question by question: per skill, the answers lost and gained, and the first reasoning step the lost ones now get wrong.")
+        {
+            before, after, data, threshold, output,
+        };
+        command.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var limit = parse.GetValue(threshold);
+            if (!(limit >= 0) || !double.IsFinite(limit)) throw new ArgumentException($"--threshold must be a number of points >= 0 (got {limit.ToString(CultureInfo.InvariantCulture)}).");
+            var dataDir = parse.GetValue(data)!.FullName;
+            if (!Directory.Exists(dataDir) && !File.Exists(dataDir))
+                throw new DirectoryNotFoundException($"Dataset '{dataDir}' does not exist.");
+            var beforeReport = EvaluationReportFile.Read(parse.GetValue(before)!.FullName);
+            var afterReport = EvaluationReportFile.Read(parse.GetValue(after)!.FullName);
+            var questions = DatasetReader.Load(dataDir).Samples
+                .Select(s => new ComparedQuestion(s.Id, s.Skills ?? [], [.. (s.Steps ?? []).Select(step => step.Answer)]))
+                .ToList();
+            var comparison = ReportComparison.Compare(beforeReport, afterReport, questions);
+            PrintComparison(comparison, limit);
+            if (parse.GetValue(output)?.FullName is { } outPath)
+            {
+                var directory = Path.GetDirectoryName(outPath);
+                if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+                File.WriteAllText(outPath, comparison.ToJson() + "\n");
+                Console.WriteLine($"Wrote {outPath}");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void PrintComparison(ReportComparison comparison, double threshold)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv,
+            $"{comparison.Questions} questions: {100 * comparison.Before:F1} % -> {100 * comparison.After:F1} % ({comparison.Lost} lost, {comparison.Gained} gained)"));
+        var fallen = comparison.Skills.Where(s => -s.ChangePoints > threshold).ToList();
+        if (fallen.Count == 0)
+        {
+            Console.WriteLine(string.Create(inv, $"No skill fell by more than {threshold:0.##} points."));
+            return;
+        }
+
+        Console.WriteLine(string.Create(inv, $"{fallen.Count} skill(s) fell by more than {threshold:0.##} points:"));
+        foreach (var s in fallen)
+        {
+            // One plain line per skill: readable in a log or a narrow terminal, where a wide table wraps.
+            var steps = string.Join(", ", s.LostAtStep.Select(kv => $"{kv.Key}: {kv.Value}"));
+            var instead = string.Join(", ", s.LostAnswers.Select(a => $"{a.Answer} ({a.Count})"));
+            Console.WriteLine(string.Create(inv,
+                $"  {s.Skill} ({s.Count} questions): {100 * s.Before:F1} % -> {100 * s.After:F1} % ({s.ChangePoints:+0.0;-0.0;0.0}); lost {s.Lost}, gained {s.Gained}; first wrong step of the lost: {steps}; answered instead: {instead}"));
+        }
     }
 
     private static void PrintSummary(EvaluationReport report)
