@@ -188,6 +188,21 @@ public sealed class CampaignConfigTests
     }
 
     [Fact]
+    public void Frozen_norm_statistics_are_off_by_default_change_the_run_recipe_only_when_on_and_take_only_a_boolean()
+    {
+        Assert.False(CampaignConfig.Parse("name: a\n", "ok.yaml").FineTune.FreezeNorm);
+        Assert.True(CampaignConfig.Parse("budget: { freeze_norm: true }\n", "ok.yaml").FineTune.FreezeNorm);
+        Assert.Contains("line 1", Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("budget: { freeze_norm: maybe }\n", "bad.yaml")).Message);
+
+        // Off, the setting is left out of the recipe, so arm runs cached before it existed keep their keys.
+        static string Recipe(string yaml) => FailureSynth.Loop.Experiments.Lab.RunRecipe(CampaignConfig.Parse(yaml, "r.yaml"), [1, 2, 3]);
+        string plain = Recipe("budget: { distill: 1.0 }\n");
+        Assert.DoesNotContain("freeze_norm", plain, StringComparison.Ordinal);
+        Assert.Equal(plain, Recipe("budget: { distill: 1.0, freeze_norm: false }\n"));
+        Assert.NotEqual(plain, Recipe("budget: { distill: 1.0, freeze_norm: true }\n"));
+    }
+
+    [Fact]
     public void An_arm_run_recipe_ignores_names_and_places_but_not_settings_or_the_base_student()
     {
         static string Recipe(string yaml, byte[] checkpoint) => FailureSynth.Loop.Experiments.Lab.RunRecipe(CampaignConfig.Parse(yaml, "r.yaml"), checkpoint);

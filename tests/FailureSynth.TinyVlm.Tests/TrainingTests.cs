@@ -94,6 +94,33 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Frozen_norm_statistics_keep_the_running_statistics_while_the_weights_and_batch_norm_scales_train()
+    {
+        var examples = StudentFixtures.Examples(16);
+        var start = StudentFixtures.Student(examples);
+        StudentTrainer.Train(start, examples, new TrainingOptions(Steps: 10, Seed: 1, BatchSize: 8));
+        var startBytes = start.Serialize();
+
+        (float[] Mean, float[] Var, float[] Scale, float[] Kernel) Tuned(bool freeze)
+        {
+            var student = TinyVlmStudent.FromBytes(startBytes, start.Model.Context, "start");
+            StudentTrainer.Train(student, StudentFixtures.Examples(16, seed: 5),
+                new TrainingOptions(Steps: 5, Seed: 2, BatchSize: 8, LearningRate: 1e-2f, WarmupSteps: 1, FreezeNormStatistics: freeze));
+            var bn = student.Model.Image.Norm1;
+            return (bn.RunningMean.ToArray(), bn.RunningVar.ToArray(), bn.Weight.ToArray(), student.Model.Image.Conv1.Weight.ToArray());
+        }
+
+        var startBn = start.Model.Image.Norm1;
+        var frozen = Tuned(freeze: true);
+        Assert.Equal(startBn.RunningMean.ToArray(), frozen.Mean);
+        Assert.Equal(startBn.RunningVar.ToArray(), frozen.Var);
+        Assert.NotEqual(startBn.Weight.ToArray(), frozen.Scale);
+        Assert.NotEqual(start.Model.Image.Conv1.Weight.ToArray(), frozen.Kernel);
+        // Without the guard the same fine-tuning moves the running statistics.
+        Assert.NotEqual(startBn.RunningMean.ToArray(), Tuned(freeze: false).Mean);
+    }
+
+    [Fact]
     public void Zero_distillation_weight_trains_exactly_as_without_anchors()
     {
         var examples = StudentFixtures.Examples(16);

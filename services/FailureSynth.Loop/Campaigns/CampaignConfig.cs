@@ -57,6 +57,14 @@ public sealed class BudgetConfig
     /// at N = 1,000 and from 11.3 to 6.0 at N = 4,000, for 0.8 / 1.4 points of overall accuracy (README, "Forgetting").
     /// </summary>
     public double Distill { get; set; } = 1.0;
+    /// <summary>
+    /// Keep the starting checkpoint's batch-norm statistics while fine-tuning (default off). Off is stored as null, which the
+    /// config's JSON leaves out, so configs, resumed campaigns and cached experiment runs from before the setting existed keep
+    /// their keys. Measured in the README ("Frozen batch-norm statistics").
+    /// </summary>
+    public bool? FreezeNorm { get => freezeNorm; set => freezeNorm = value == true ? true : null; }
+
+    private bool? freezeNorm;
 }
 
 /// <summary>Locator choice and answer-switch parameters.</summary>
@@ -126,7 +134,7 @@ public sealed class CampaignConfig
     public static readonly string[] Locators = ["answer-switch", "random", "prompt-per-step", "pseudo-rationale"];
     public static readonly string[] PrescriptionKinds = ["synthesise", "retrieve"];
 
-    public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay, Distill: Budget.Distill);
+    public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay, Distill: Budget.Distill, FreezeNorm: Budget.FreezeNorm == true);
 
     /// <summary>Reads and validates a campaign file; errors name the file, the line and the key.</summary>
     public static CampaignConfig Load(string path)

@@ -19,7 +19,12 @@ namespace FailureSynth.Loop.Stages;
 /// Weight of distillation on the replayed samples (a second guard against forgetting): each replayed question also pulls
 /// the student's answer distribution toward the one of the checkpoint it started from (KL divergence). 0 = labels only.
 /// </param>
-public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f, double Replay = 1.0, int BatchSize = 64, double Distill = 0)
+/// <param name="FreezeNorm">
+/// Keep the starting checkpoint's batch-norm statistics while fine-tuning (<see cref="TrainingOptions.FreezeNormStatistics"/>);
+/// left out of JSON when off, so the recipes (cache keys) of runs from before it existed do not change.
+/// </param>
+public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f, double Replay = 1.0, int BatchSize = 64, double Distill = 0,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool FreezeNorm = false)
 {
     public void Validate()
     {
@@ -80,7 +85,7 @@ public static class StudentTraining
         var data = added.Concat(replay).ToList();
         if (data.Count == 0) throw new ArgumentException("Nothing to train on: no prescribed samples and no replay.");
         var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: Math.Max(1, options.Steps / 10),
-            DistillWeight: (float)options.Distill);
+            DistillWeight: (float)options.Distill, FreezeNormStatistics: options.FreezeNorm);
         bool[] anchored = [.. added.Select(_ => false), .. replay.Select(_ => true)];
         StudentTrainer.Train(student, data, training, progress, cancellationToken, anchored);
         return student;

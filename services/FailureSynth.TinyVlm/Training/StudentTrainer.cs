@@ -21,6 +21,10 @@ namespace FailureSynth.TinyVlm.Training;
 /// Weight of the distillation term (a guard against forgetting when fine-tuning): on the examples marked as anchored,
 /// the loss adds this times KL(starting model's answer distribution || current one), per question. 0 = off.
 /// </param>
+/// <param name="FreezeNormStatistics">
+/// Fine-tuning guard: batch norm normalises with the starting checkpoint's running statistics and leaves them as they
+/// are (its scales and shifts still train), so a batch mix unlike the original data does not move every feature.
+/// </param>
 public sealed record TrainingOptions(
     int Steps,
     ulong Seed,
@@ -31,7 +35,8 @@ public sealed record TrainingOptions(
     int? LoraRank = null,
     bool IncludeSteps = true,
     float DistillWeight = 0f,
-    float FinalLearningRateDivisor = 10f)
+    float FinalLearningRateDivisor = 10f,
+    bool FreezeNormStatistics = false)
 {
     /// <summary>
     /// Peak learning rate of a fresh student. Measured on 20k base-skewed samples, 2,150 steps, seed 1, the balanced
@@ -129,7 +134,9 @@ public static class StudentTrainer
         var recentLosses = new Queue<float>();
         var stopwatch = Stopwatch.StartNew();
         long imagesSeen = 0, pairsSeen = 0;
-        model.Train();
+        // Batch norm is the only layer that trains differently; evaluation mode keeps its running statistics fixed.
+        if (options.FreezeNormStatistics) model.Eval();
+        else model.Train();
         for (var step = 0; step < options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -194,6 +201,7 @@ public static class StudentTrainer
         // Only when used, so checkpoints trained without distillation keep the bytes they had before it existed.
         if (options.DistillWeight > 0) settings["distill_weight"] = options.DistillWeight;
         if (options.FinalLearningRateDivisor != 10f) settings["final_learning_rate_divisor"] = options.FinalLearningRateDivisor;
+        if (options.FreezeNormStatistics) settings["freeze_norm_statistics"] = true;
         student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal)
         {
             [TinyVlmStudent.TrainingKey] = JsonSerializer.Serialize(settings),
