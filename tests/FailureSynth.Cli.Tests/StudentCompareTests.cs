@@ -38,19 +38,25 @@ public class StudentCompareTests
         }.ToJsonString();
     }
 
+    /// <summary>Generates a balanced test split of <paramref name="count"/> samples in the folder; returns its path and its provenance rows.</summary>
+    private static (string Data, JsonArray Samples) Generate(TempFolder folder, int count)
+    {
+        var data = Path.Combine(folder.Path, "test");
+        (int code, string output) = CliRunner.Run("world", "generate", "--profile", "balanced", "--count", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", "3", "--out", data);
+        Assert.True(code == 0, output);
+        return (data, JsonNode.Parse("[" + string.Join(",", File.ReadAllLines(Path.Combine(data, "provenance.jsonl"))) + "]")!.AsArray());
+    }
+
     [Fact]
     public void Compare_names_the_skills_that_fell_with_their_lost_answers_and_writes_json()
     {
         using var folder = new TempFolder();
-        var data = Path.Combine(folder.Path, "test");
-        (int code, string output) = CliRunner.Run("world", "generate", "--profile", "balanced", "--count", "40", "--seed", "3", "--out", data);
-        Assert.True(code == 0, output);
-        var samples = JsonNode.Parse("[" + string.Join(",", File.ReadAllLines(Path.Combine(data, "provenance.jsonl"))) + "]")!.AsArray();
+        var (data, samples) = Generate(folder, 40);
 
         // Before: every answer right. After: the first sample's answer and first step are wrong, the rest right.
         File.WriteAllText(folder.File("before.json"), ReportJson("before", samples, _ => true));
         File.WriteAllText(folder.File("after.json"), ReportJson("after", samples, i => i != 0));
-        (code, output) = CliRunner.Run("student", "compare", "--before", folder.File("before.json"), "--after", folder.File("after.json"),
+        (int code, string output) = CliRunner.Run("student", "compare", "--before", folder.File("before.json"), "--after", folder.File("after.json"),
             "--data", data, "--out", folder.File("compare.json"));
         Assert.True(code == 0, output);
 
@@ -73,15 +79,12 @@ public class StudentCompareTests
     public void Compare_refuses_reports_of_other_data_or_a_bad_threshold_with_one_clear_line()
     {
         using var folder = new TempFolder();
-        var data = Path.Combine(folder.Path, "test");
-        (int code, string output) = CliRunner.Run("world", "generate", "--profile", "balanced", "--count", "10", "--seed", "3", "--out", data);
-        Assert.True(code == 0, output);
-        var samples = JsonNode.Parse("[" + string.Join(",", File.ReadAllLines(Path.Combine(data, "provenance.jsonl"))) + "]")!.AsArray();
+        var (data, samples) = Generate(folder, 10);
         File.WriteAllText(folder.File("before.json"), ReportJson("before", samples, _ => true));
         var fewer = new JsonArray([.. samples.Take(9).Select(s => s!.DeepClone())]);
         File.WriteAllText(folder.File("after.json"), ReportJson("after", fewer, _ => true));
 
-        (code, output) = CliRunner.Run("student", "compare", "--before", folder.File("before.json"), "--after", folder.File("after.json"), "--data", data);
+        (int code, string output) = CliRunner.Run("student", "compare", "--before", folder.File("before.json"), "--after", folder.File("after.json"), "--data", data);
         Assert.Equal(1, code);
         Assert.Contains("error: The after report does not answer 1 question(s) of the test data", output);
 
