@@ -171,7 +171,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var steps = World.Questions.Reasoning.Decompose(p.Program!, p.Scene!);
         return new StudentExample(p.Id, SceneRasterizer.Render(p.Scene!, imageSize), p.Question, s.Verdict.VerifiedAnswer ?? p.Answer,
             World.Questions.QuestionKeys.Of(p.Program!.Family), World.Skills.ProgramSkills.For(p.Program!, p.Scene!),
-            [.. steps.Select(x => new ExampleStep(x.Question, x.Answer))], p.Program);
+            [.. steps.Select(x => new ExampleStep(x.Question, x.Answer))], p.Program, p.Scene);
     }
 
     internal async Task<(byte[] Checkpoint, BaseInfo Info)> BaseCheckpointAsync(ComputeContext context, IReadOnlyList<WorldSample> baseSamples,

@@ -67,7 +67,8 @@ public static class StudentTraining
         p.Sample.Proposal.Program is { } program ? World.Questions.QuestionKeys.Of(program.Family) : null,
         p.Sample.Skills,
         [.. p.Sample.Steps.Select(s => new ExampleStep(s.Question, s.Answer))],
-        p.Sample.Proposal.Program);
+        p.Sample.Proposal.Program,
+        p.Sample.Proposal.Scene);
 
     /// <summary>A deterministic replay draw of <paramref name="count"/> samples from the original training data.</summary>
     public static IReadOnlyList<WorldSample> Replay(IReadOnlyList<WorldSample> original, int count, long seed)

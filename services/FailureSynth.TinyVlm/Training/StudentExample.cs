@@ -4,13 +4,16 @@ using FailureSynth.Imaging;
 using FailureSynth.World;
 using FailureSynth.World.Questions;
 using FailureSynth.World.Rendering;
+using FailureSynth.World.Scenes;
 
 namespace FailureSynth.TinyVlm.Training;
 
 /// <summary>
 /// One question about one image, as the student trains and is evaluated on it: RGB pixels, question,
 /// gold answer, family, skills, reasoning steps with their exact answers, and (for ShapesWorld samples)
-/// the program, which reasoning mode needs to phrase later steps from earlier answers.
+/// the program, which reasoning mode needs to phrase later steps from earlier answers, and the scene the
+/// image was rendered from, which training uses to teach the image encoder where each object is and what
+/// it looks like (see <see cref="SceneTargets"/>). Evaluation never reads the scene.
 /// </summary>
 public sealed record StudentExample(
     string Id,
@@ -20,7 +23,8 @@ public sealed record StudentExample(
     string? Family,
     IReadOnlyList<string> Skills,
     IReadOnlyList<ExampleStep> Steps,
-    QuestionProgram? Program)
+    QuestionProgram? Program,
+    Scene? Scene = null)
 {
     /// <summary>The example of a generated ShapesWorld sample, rendered at <paramref name="imageSize"/> pixels.</summary>
     public static StudentExample FromWorldSample(WorldSample sample, int imageSize = SceneRasterizer.DefaultSize) => new(
@@ -31,7 +35,8 @@ public sealed record StudentExample(
         sample.Family,
         sample.Skills,
         [.. sample.Steps.Select(s => new ExampleStep(s.Question, s.Answer))],
-        sample.Program);
+        sample.Program,
+        sample.Scene);
 }
 
 /// <summary>A reasoning step of an example: an atomic question about the same image and its exact answer.</summary>
@@ -51,7 +56,7 @@ public static class StudentExamples
             throw new DirectoryNotFoundException($"Dataset '{directory}' does not exist; make one with `failuresynth world generate --out {directory}`.");
         var dataset = DatasetReader.Load(directory);
         var root = dataset.ImageRoot ?? (Directory.Exists(directory) ? directory : Path.GetDirectoryName(Path.GetFullPath(directory))!);
-        var programs = ReadPrograms(directory);
+        var (programs, scenes) = ReadProvenance(directory);
         var samples = dataset.Samples;
         var examples = new StudentExample[samples.Count];
         Parallel.For(0, samples.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
@@ -71,30 +76,50 @@ public static class StudentExamples
                 s.Family,
                 s.Skills ?? [],
                 [.. (s.Steps ?? []).Select(step => new ExampleStep(step.Question, step.Answer))],
-                programs.GetValueOrDefault(s.Id));
+                programs.GetValueOrDefault(s.Id),
+                scenes.GetValueOrDefault(s.Id));
         });
         return examples;
     }
 
     /// <summary>The ShapesWorld programs recorded in a dataset folder's provenance.jsonl, by sample id (empty if there are none).</summary>
-    public static IReadOnlyDictionary<string, QuestionProgram> ReadPrograms(string directory)
+    public static IReadOnlyDictionary<string, QuestionProgram> ReadPrograms(string directory) => ReadProvenance(directory).Programs;
+
+    /// <summary>
+    /// The ShapesWorld programs and scenes recorded in a dataset folder's provenance.jsonl, by sample id (empty if there
+    /// is no such file; samples of other sources simply have neither).
+    /// </summary>
+    public static (IReadOnlyDictionary<string, QuestionProgram> Programs, IReadOnlyDictionary<string, Scene> Scenes) ReadProvenance(string directory)
     {
         var programs = new Dictionary<string, QuestionProgram>(StringComparer.Ordinal);
+        var scenes = new Dictionary<string, Scene>(StringComparer.Ordinal);
         var path = Path.Combine(directory, DatasetLayout.ProvenanceFile);
-        if (!File.Exists(path)) return programs;
+        if (!File.Exists(path)) return (programs, scenes);
+        var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
+            lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             using var record = JsonDocument.Parse(line);
-            if (record.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
-                && record.RootElement.TryGetProperty("provenance", out var provenance) && provenance.ValueKind == JsonValueKind.Object
-                && provenance.TryGetProperty("program", out var program) && program.ValueKind == JsonValueKind.Object)
-            {
+            if (!record.RootElement.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String
+                || !record.RootElement.TryGetProperty("provenance", out var provenance) || provenance.ValueKind != JsonValueKind.Object)
+                continue;
+            if (provenance.TryGetProperty("program", out var program) && program.ValueKind == JsonValueKind.Object)
                 programs[id.GetString()!] = WorldJson.Deserialize<QuestionProgram>(program.GetRawText());
+            if (provenance.TryGetProperty("scene", out var scene) && scene.ValueKind == JsonValueKind.Object)
+            {
+                try
+                {
+                    scenes[id.GetString()!] = SceneTargets.Checked(WorldJson.Deserialize<Scene>(scene.GetRawText()));
+                }
+                catch (Exception e) when (e is JsonException or ArgumentException)
+                {
+                    throw new InvalidDataException($"{path}, line {lineNumber}: the scene of sample '{id.GetString()}' is not a valid ShapesWorld scene ({e.Message}).", e);
+                }
             }
         }
 
-        return programs;
+        return (programs, scenes);
     }
 
     /// <summary>Writes <paramref name="image"/> as NCHW floats in [-1, 1] into <paramref name="destination"/> (3 * S * S values).</summary>

@@ -33,11 +33,12 @@ public static class StudentCommands
         var learningRate = new Option<float>("--lr") { Description = "Peak learning rate (warm-up, then cosine decay).", DefaultValueFactory = _ => TrainingOptions.DefaultLearningRate };
         var warmup = new Option<int>("--warmup") { Description = "Steps of linear learning-rate warm-up (at most a quarter of --steps).", DefaultValueFactory = _ => 50 };
         var finalDivisor = new Option<float>("--final-lr-divisor") { Description = "The cosine decay ends at the peak learning rate divided by this.", DefaultValueFactory = _ => 10f };
+        var sceneWeight = new Option<float>("--scene-weight") { Description = "Weight of the scene term: samples with a ShapesWorld scene in their provenance also teach the image encoder each object's place, shape, colour and size (0 = off).", DefaultValueFactory = _ => TrainingOptions.DefaultSceneWeight };
         var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
         var gemm = GemmOption();
         var command = new Command("train", "Train TinyVLM on a dataset's questions and their reasoning steps; shows loss, samples/s and ETA.")
         {
-            data, output, steps, seed, init, lora, batch, learningRate, warmup, finalDivisor, threads, gemm,
+            data, output, steps, seed, init, lora, batch, learningRate, warmup, finalDivisor, sceneWeight, threads, gemm,
         };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
@@ -50,7 +51,7 @@ public static class StudentCommands
             var seedValue = parse.GetValue(seed);
             if (seedValue < 0) throw new ArgumentException($"--seed must be zero or more (got {seedValue}).");
             var options = new TrainingOptions(parse.GetValue(steps), (ulong)seedValue, parse.GetValue(batch), parse.GetValue(learningRate), parse.GetValue(warmup), LoraRank: loraRank,
-                FinalLearningRateDivisor: parse.GetValue(finalDivisor));
+                FinalLearningRateDivisor: parse.GetValue(finalDivisor), SceneWeight: parse.GetValue(sceneWeight));
             options.Validate();
             var context = StudentCompute.CreateContext(Threads(parse.GetValue(threads)), parse.GetValue(gemm)!);
             var wall = System.Diagnostics.Stopwatch.StartNew();
@@ -72,7 +73,7 @@ public static class StudentCommands
             if (initPath is not null) metadata["init"] = Path.GetFileName(initPath);
             student.Save(outPath, metadata);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Trained {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s ({result.SamplesPerSecond:F0} samples/s, {result.QuestionsPerSecond:F0} questions/s), final loss {result.FinalLoss:F4}; wall time {wall.Elapsed.TotalSeconds:F1} s."));
+                $"Trained {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s ({result.SamplesPerSecond:F0} samples/s, {result.QuestionsPerSecond:F0} questions/s), final loss {result.FinalLoss:F4}{(result.FinalSceneLoss is { } scene ? $" (scene term {scene:F4})" : "")}; wall time {wall.Elapsed.TotalSeconds:F1} s."));
             Console.WriteLine($"Wrote {outPath}");
             return 0;
         }));
