@@ -86,7 +86,7 @@ public static class StudentTraining
         var data = added.Concat(replay).ToList();
         if (data.Count == 0) throw new ArgumentException("Nothing to train on: no prescribed samples and no replay.");
         var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: Math.Max(1, options.Steps / 10),
-            DistillWeight: (float)options.Distill, FreezeNormStatistics: options.FreezeNorm);
+            DistillWeight: (float)options.Distill, FreezeNormStatistics: options.FreezeNorm, SceneProbeWarmup: TrainingOptions.FineTuneSceneProbeWarmup);
         bool[] anchored = [.. added.Select(_ => false), .. replay.Select(_ => true)];
         StudentTrainer.Train(student, data, training, progress, cancellationToken, anchored);
         return student;

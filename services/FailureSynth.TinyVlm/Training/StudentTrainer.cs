@@ -27,6 +27,12 @@ namespace FailureSynth.TinyVlm.Training;
 /// <see cref="SceneTargets"/>). 0 = off. Examples without a scene add nothing; LoRA runs (which leave the image
 /// encoder frozen) skip it.
 /// </param>
+/// <param name="SceneProbeWarmup">
+/// Steps that fit the fresh scene probe alone, on the starting model's features (evaluation mode, no gradient into the
+/// model), before training starts. For fine-tuning: a random probe's large first gradients would otherwise push a
+/// trained encoder around (measured: one demo iteration with 200 warm-up steps 82.1 -> 87.6 %, without 85.2 %). 0 = none,
+/// the right choice for a fresh student, whose features are random anyway.
+/// </param>
 /// <param name="FreezeNormStatistics">
 /// Fine-tuning guard: batch norm normalises with the starting checkpoint's running statistics and leaves them as they
 /// are (its scales and shifts still train), so a batch mix unlike the original data does not move every feature.
@@ -43,7 +49,8 @@ public sealed record TrainingOptions(
     float DistillWeight = 0f,
     float FinalLearningRateDivisor = 10f,
     bool FreezeNormStatistics = false,
-    float SceneWeight = TrainingOptions.DefaultSceneWeight)
+    float SceneWeight = TrainingOptions.DefaultSceneWeight,
+    int SceneProbeWarmup = 0)
 {
     /// <summary>
     /// Peak learning rate of a fresh student. Measured on 20k base-skewed samples, 2,150 steps, seed 1, the balanced
@@ -58,6 +65,9 @@ public sealed record TrainingOptions(
     /// </summary>
     public const float DefaultSceneWeight = 1f;
 
+    /// <summary>Scene-probe warm-up steps for fine-tuning from a trained checkpoint (see <see cref="SceneProbeWarmup"/>).</summary>
+    public const int FineTuneSceneProbeWarmup = 200;
+
     /// <summary>Checks the settings, naming the first wrong one.</summary>
     public void Validate()
     {
@@ -68,6 +78,7 @@ public sealed record TrainingOptions(
         if (LoraRank is < 1) throw new ArgumentException($"--lora must be at least 1 (got {LoraRank}).");
         if (!(FinalLearningRateDivisor >= 1f) || !float.IsFinite(FinalLearningRateDivisor)) throw new ArgumentException($"--final-lr-divisor (the final learning-rate divisor) must be a finite number >= 1 (got {FinalLearningRateDivisor.ToString(CultureInfo.InvariantCulture)}).");
         if (!(DistillWeight >= 0) || !float.IsFinite(DistillWeight)) throw new ArgumentException($"The distillation weight must be a finite number >= 0 (got {DistillWeight.ToString(CultureInfo.InvariantCulture)}).");
+        if (SceneProbeWarmup < 0) throw new ArgumentException($"--probe-warmup must be zero or more (got {SceneProbeWarmup}).");
         if (!(SceneWeight >= 0) || !float.IsFinite(SceneWeight)) throw new ArgumentException($"--scene-weight (the scene term's weight) must be a finite number >= 0 (got {SceneWeight.ToString(CultureInfo.InvariantCulture)}).");
     }
 }
@@ -98,7 +109,7 @@ public static class StudentTrainer
     /// cache keys of base students and of experiment arm runs include it, so results of an older trainer are not
     /// taken for this one's.
     /// </summary>
-    public const int RecipeVersion = 2;
+    public const int RecipeVersion = 3;
 
     private const int IgnoredAnswer = -100;
 
@@ -168,6 +179,12 @@ public static class StudentTrainer
         // Batch norm is the only layer that trains differently; evaluation mode keeps its running statistics fixed.
         if (options.FreezeNormStatistics) model.Eval();
         else model.Train();
+        if (probe is not null && options.SceneProbeWarmup > 0)
+        {
+            WarmUpProbe(model, probe, prepared, sceneTargets!, options, batchSize, pixels, cancellationToken);
+            if (!options.FreezeNormStatistics) model.Train();
+        }
+
         for (var step = 0; step < options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -242,6 +259,7 @@ public static class StudentTrainer
         if (options.FinalLearningRateDivisor != 10f) settings["final_learning_rate_divisor"] = options.FinalLearningRateDivisor;
         if (options.FreezeNormStatistics) settings["freeze_norm_statistics"] = true;
         if (probe is not null) settings["scene_weight"] = options.SceneWeight;
+        if (probe is not null && options.SceneProbeWarmup > 0) settings["scene_probe_warmup"] = options.SceneProbeWarmup;
         student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal)
         {
             [TinyVlmStudent.TrainingKey] = JsonSerializer.Serialize(settings),
@@ -324,6 +342,38 @@ public static class StudentTrainer
         }
 
         return ([.. imageOfQuestion], questions, [.. targets]);
+    }
+
+    /// <summary>
+    /// Fits the fresh <paramref name="probe"/> alone for <see cref="TrainingOptions.SceneProbeWarmup"/> steps on the model's
+    /// features of batches drawn in an order of their own (learning rate 1e-2, no weight decay): the model runs in evaluation
+    /// mode without gradients, so neither its weights nor its batch-norm statistics change. Leaves the model in evaluation mode.
+    /// </summary>
+    private static void WarmUpProbe(TinyVlmModel model, SceneProbe probe, PreparedExample[] prepared, int[]?[] sceneTargets, TrainingOptions options,
+        int batchSize, float[] pixels, CancellationToken cancellationToken)
+    {
+        var context = model.Context;
+        var size = model.Config.ImageSize;
+        var plane = 3 * size * size;
+        var optimizer = new AdamW(probe.Parameters(), new AdamWOptions(1e-2f, WeightDecay: 0f));
+        var order = new BatchOrder(prepared.Length, SplitMix64.Derive(options.Seed, "scene-probe-warmup").NextUInt64());
+        model.Eval();
+        for (var step = 0; step < options.SceneProbeWarmup; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = order.Next(batchSize);
+            if (CellTargets(sceneTargets, batch, model.Config.FeatureSize) is not { } cells) continue;
+            Gather(prepared, batch, pixels, plane);
+            using (context.RecyclingScope())
+            {
+                optimizer.ZeroGrad();
+                Tensor features;
+                using (context.NoGrad()) features = model.EncodeImages(context.FromArray(pixels.AsSpan(0, batch.Length * plane), batch.Length, 3, size, size));
+                probe.Loss(features, cells.Shapes, cells.Colors, cells.Sizes).Backward();
+            }
+
+            optimizer.Step();
+        }
     }
 
     /// <summary>The scene targets of a batch's images (image-major, cells row-major); null when none of them has a scene.</summary>

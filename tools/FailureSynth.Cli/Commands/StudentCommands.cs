@@ -34,11 +34,12 @@ public static class StudentCommands
         var warmup = new Option<int>("--warmup") { Description = "Steps of linear learning-rate warm-up (at most a quarter of --steps).", DefaultValueFactory = _ => 50 };
         var finalDivisor = new Option<float>("--final-lr-divisor") { Description = "The cosine decay ends at the peak learning rate divided by this.", DefaultValueFactory = _ => 10f };
         var sceneWeight = new Option<float>("--scene-weight") { Description = "Weight of the scene term: samples with a ShapesWorld scene in their provenance also teach the image encoder each object's place, shape, colour and size (0 = off).", DefaultValueFactory = _ => TrainingOptions.DefaultSceneWeight };
+        var probeWarmup = new Option<int?>("--probe-warmup") { Description = $"Steps that fit the fresh scene probe on the starting weights' features before training. [default: {TrainingOptions.FineTuneSceneProbeWarmup} with --init, else 0]" };
         var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
         var gemm = GemmOption();
         var command = new Command("train", "Train TinyVLM on a dataset's questions and their reasoning steps; shows loss, samples/s and ETA.")
         {
-            data, output, steps, seed, init, lora, batch, learningRate, warmup, finalDivisor, sceneWeight, threads, gemm,
+            data, output, steps, seed, init, lora, batch, learningRate, warmup, finalDivisor, sceneWeight, probeWarmup, threads, gemm,
         };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
@@ -51,7 +52,8 @@ public static class StudentCommands
             var seedValue = parse.GetValue(seed);
             if (seedValue < 0) throw new ArgumentException($"--seed must be zero or more (got {seedValue}).");
             var options = new TrainingOptions(parse.GetValue(steps), (ulong)seedValue, parse.GetValue(batch), parse.GetValue(learningRate), parse.GetValue(warmup), LoraRank: loraRank,
-                FinalLearningRateDivisor: parse.GetValue(finalDivisor), SceneWeight: parse.GetValue(sceneWeight));
+                FinalLearningRateDivisor: parse.GetValue(finalDivisor), SceneWeight: parse.GetValue(sceneWeight),
+                SceneProbeWarmup: parse.GetValue(probeWarmup) ?? (initPath is null ? 0 : TrainingOptions.FineTuneSceneProbeWarmup));
             options.Validate();
             var context = StudentCompute.CreateContext(Threads(parse.GetValue(threads)), parse.GetValue(gemm)!);
             var wall = System.Diagnostics.Stopwatch.StartNew();
