@@ -112,4 +112,28 @@ public class SceneTermTests
         Assert.True(result.FinalSceneLoss < 0.3f, $"final scene term {result.FinalSceneLoss}");
         Assert.Null(StudentTrainer.Train(StudentFixtures.Student(examples), examples, new TrainingOptions(Steps: 2, Seed: 2, SceneWeight: 0f)).FinalSceneLoss);
     }
+
+    [Fact]
+    public void The_probe_warm_up_changes_only_the_start_of_fine_tuning_and_is_recorded()
+    {
+        var examples = StudentFixtures.Examples(16);
+        var start = StudentFixtures.Student(examples);
+        StudentTrainer.Train(start, examples, new TrainingOptions(Steps: 20, Seed: 1, BatchSize: 8));
+        var startBytes = start.Serialize();
+        (byte[] Bytes, JsonElement Settings) Tune(int warmup)
+        {
+            var student = TinyVlmStudent.FromBytes(startBytes, start.Model.Context, "start");
+            StudentTrainer.Train(student, examples, new TrainingOptions(Steps: 3, Seed: 2, BatchSize: 8, SceneProbeWarmup: warmup));
+            return (student.Serialize(new Dictionary<string, string>()), JsonDocument.Parse(student.Metadata[TinyVlmStudent.TrainingKey]).RootElement.Clone());
+        }
+
+        var cold = Tune(0);
+        var warm = Tune(30);
+        Assert.NotEqual(cold.Bytes, warm.Bytes);
+        Assert.Equal(warm.Bytes, Tune(30).Bytes);
+        Assert.Equal(30, warm.Settings.GetProperty("scene_probe_warmup").GetInt32());
+        Assert.False(cold.Settings.TryGetProperty("scene_probe_warmup", out _));
+        Assert.Contains("--probe-warmup", Assert.Throws<ArgumentException>(() => new TrainingOptions(Steps: 1, Seed: 1, SceneProbeWarmup: -1).Validate()).Message);
+        Assert.Contains("--scene-weight", Assert.Throws<ArgumentException>(() => new TrainingOptions(Steps: 1, Seed: 1, SceneWeight: float.NaN).Validate()).Message);
+    }
 }
