@@ -82,9 +82,6 @@ public static class StudentExamples
         return examples;
     }
 
-    /// <summary>The ShapesWorld programs recorded in a dataset folder's provenance.jsonl, by sample id (empty if there are none).</summary>
-    public static IReadOnlyDictionary<string, QuestionProgram> ReadPrograms(string directory) => ReadProvenance(directory).Programs;
-
     /// <summary>
     /// The ShapesWorld programs and scenes recorded in a dataset folder's provenance.jsonl, by sample id (empty if there
     /// is no such file; samples of other sources simply have neither).
