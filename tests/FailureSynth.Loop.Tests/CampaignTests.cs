@@ -145,6 +145,38 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         Assert.Contains(second.Notes, n => n.StartsWith("4 arm run(s) were taken from the run cache; they took ", StringComparison.Ordinal));
         Assert.Contains("taken from the run cache", File.ReadAllText(Path.Combine(output, "report.md")), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Locate_accuracy_writes_one_line_per_failure_and_its_rows_agree_with_those_lines()
+    {
+        string output = Path.Combine(fixture.Root, "lab-locate");
+        var lab = await FailureSynth.Loop.Experiments.Lab.OpenAsync(CampaignConfig.Parse(Yaml(seed: 11), "l.yaml"), output, fixture.Root, null, null, default);
+        var report = await FailureSynth.Loop.Experiments.Experiments.RunAsync("locate-accuracy", lab, 2, "locate-accuracy --seeds 2", default);
+
+        var lines = File.ReadAllLines(Path.Combine(output, "located.jsonl"))
+            .Select(l => System.Text.Json.JsonSerializer.Deserialize<FailureSynth.Loop.Experiments.LocatedFailureLine>(l, CampaignJson.Options)!).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.DoesNotContain('\n', l.Question));
+        foreach (var row in report.Rows)
+        {
+            Assert.Equal(lines.Count, row.N);
+            Assert.All(lines, l =>
+            {
+                Assert.InRange(l.Oracle, 1, l.Steps.Count);
+                Assert.InRange(l.Located[row.Arm].Index, 1, l.Steps.Count);
+                // The oracle's step is the first whose answer differs from the exact one.
+                Assert.False(string.Equals(l.Steps[l.Oracle - 1].Exact, l.Steps[l.Oracle - 1].Answer.Trim(), StringComparison.OrdinalIgnoreCase));
+                Assert.All(l.Steps.Take(l.Oracle - 1), s => Assert.Equal(s.Exact, s.Answer.Trim(), ignoreCase: true));
+            });
+            for (int seed = 1; seed <= 2; seed++)
+            {
+                var ofSeed = lines.Where(l => l.Seed == seed).ToList();
+                double accuracy = (double)ofSeed.Count(l => l.Located[row.Arm].Index == l.Oracle) / Math.Max(1, ofSeed.Count);
+                Assert.Equal(Math.Round(accuracy, 6), row.Seeds[seed - 1], 6);
+            }
+        }
+        Assert.All(lines, l => Assert.NotNull(l.Located["answer-switch"].Margins));
+    }
 }
 
 public sealed class CampaignConfigTests

@@ -75,6 +75,17 @@ public static class CampaignJson
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>Writes one compact JSON object per line (JSON Lines), atomically like <see cref="Write{T}"/>.</summary>
+    public static void WriteLines<T>(string path, IEnumerable<T> values)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var compact = new JsonSerializerOptions(Options) { WriteIndented = false };
+        string temporary = path + ".tmp";
+        using (var writer = new StreamWriter(temporary))
+            foreach (T value in values) writer.WriteLine(JsonSerializer.Serialize(value, compact));
+        File.Move(temporary, path, overwrite: true);
+    }
+
     public static T Read<T>(string path)
     {
         try

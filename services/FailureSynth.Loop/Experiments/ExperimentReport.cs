@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
 using FailureSynth.Loop.Campaigns;
+using FailureSynth.Loop.Contracts;
 using FailureSynth.Reporting;
 
 namespace FailureSynth.Loop.Experiments;
@@ -20,6 +21,21 @@ public sealed record ArmRow(
         return new ArmRow(arm, n, Math.Round(s.Mean, 6), Math.Round(s.Sd, 6), [.. values.Select(v => Math.Round(v, 6))]);
     }
 }
+
+/// <summary>One step of a failure in locate-accuracy's located.jsonl: the student's answer, its probability and the exact answer.</summary>
+public sealed record LocatedFailureStep(string Answer, double Probability, string? Exact);
+
+/// <summary>One failure in locate-accuracy's located.jsonl: the oracle's first wrong step and the step each arm located.</summary>
+public sealed record LocatedFailureLine(
+    int Seed,
+    string Id,
+    string Family,
+    string Question,
+    string Gold,
+    string Predicted,
+    IReadOnlyList<LocatedFailureStep> Steps,
+    int Oracle,
+    SortedDictionary<string, LocatedStep> Located);
 
 /// <summary>An experiment's result (report.json): rows, per-skill detail, findings, and how it was run.</summary>
 public sealed record ExperimentReport(

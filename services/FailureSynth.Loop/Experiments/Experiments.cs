@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using FailureSynth.Loop.Campaigns;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.World.Questions;
 using FailureSynth.Loop.Locate;
 using FailureSynth.Loop.Stages;
 using FailureSynth.Loop.Teacher;
@@ -175,19 +177,29 @@ public static class Experiments
         var perFamily = arms.ToDictionary(a => a, _ => new SortedDictionary<string, (int Right, int Count)>(StringComparer.Ordinal));
         int total = 0;
         var oracleSteps = new SortedDictionary<int, int>();
+        // One line per failure and seed: what the oracle says and where each arm looked, to audit disagreements.
+        var lines = new List<LocatedFailureLine>();
         for (int seed = 1; seed <= seeds; seed++)
         {
             var failures = (await lab.FailuresAsync(seed, ct).ConfigureAwait(false))
                 .Select(f => (f, Oracle: Oracle.FirstWrongStep(f.Sample.Program, f.Sample.Scene, f.Failure.Steps))).Where(x => x.Oracle > 0).ToList();
             total += failures.Count;
             foreach (var (_, o) in failures) oracleSteps[o] = oracleSteps.GetValueOrDefault(o) + 1;
+            var seedLines = failures.Select(x => new LocatedFailureLine(seed, x.f.Failure.Id, x.f.Sample.Family, x.f.Failure.Question.Text, x.f.Failure.Gold, x.f.Failure.Predicted,
+                [.. x.f.Failure.Steps.Select(s => new LocatedFailureStep(s.Answer, Math.Round(s.Probability, 4), Exact: null))], x.Oracle, new SortedDictionary<string, LocatedStep>(StringComparer.Ordinal))).ToList();
+            var exact = failures.Select(x => Reasoning.Decompose(x.f.Sample.Program, x.f.Sample.Scene)).ToList();
+            for (int i = 0; i < seedLines.Count; i++)
+                seedLines[i] = seedLines[i] with { Steps = [.. seedLines[i].Steps.Select((s, k) => s with { Exact = k < exact[i].Count ? exact[i][k].Answer : null })] };
+            lines.AddRange(seedLines);
             foreach (string arm in arms)
             {
                 var locator = lab.Locator(arm, seed);
                 int right = 0;
-                foreach (var (f, oracle) in failures)
+                for (int i = 0; i < failures.Count; i++)
                 {
+                    var (f, oracle) = failures[i];
                     var step = await locator.LocateAsync(f.Failure, ct).ConfigureAwait(false);
+                    seedLines[i].Located[arm] = step;
                     bool ok = step.Index == oracle;
                     if (ok) right++;
                     var (r, c) = perFamily[arm].GetValueOrDefault(f.Sample.Family);
@@ -197,6 +209,7 @@ public static class Experiments
                 lab.Progress?.Report(new CampaignProgress(0, $"locate-accuracy seed {seed}", Array.IndexOf(arms, arm) + 1, arms.Length));
             }
         }
+        CampaignJson.WriteLines(Path.Combine(lab.Output, "located.jsonl"), lines);
         var rows = arms.Select(a => ArmRow.Of(a, total, perSeed[a])).ToList();
         var best = rows.OrderByDescending(r => r.Mean).First();
         var answerSwitch = rows.Single(r => r.Arm == "answer-switch");
