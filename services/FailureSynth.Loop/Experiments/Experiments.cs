@@ -185,11 +185,13 @@ public static class Experiments
                 .Select(f => (f, Oracle: Oracle.FirstWrongStep(f.Sample.Program, f.Sample.Scene, f.Failure.Steps))).Where(x => x.Oracle > 0).ToList();
             total += failures.Count;
             foreach (var (_, o) in failures) oracleSteps[o] = oracleSteps.GetValueOrDefault(o) + 1;
-            var seedLines = failures.Select(x => new LocatedFailureLine(seed, x.f.Failure.Id, x.f.Sample.Family, x.f.Failure.Question.Text, x.f.Failure.Gold, x.f.Failure.Predicted,
-                [.. x.f.Failure.Steps.Select(s => new LocatedFailureStep(s.Answer, Math.Round(s.Probability, 4), Exact: null))], x.Oracle, new SortedDictionary<string, LocatedStep>(StringComparer.Ordinal))).ToList();
-            var exact = failures.Select(x => Reasoning.Decompose(x.f.Sample.Program, x.f.Sample.Scene)).ToList();
-            for (int i = 0; i < seedLines.Count; i++)
-                seedLines[i] = seedLines[i] with { Steps = [.. seedLines[i].Steps.Select((s, k) => s with { Exact = k < exact[i].Count ? exact[i][k].Answer : null })] };
+            var seedLines = failures.Select(x =>
+            {
+                var exact = Reasoning.Decompose(x.f.Sample.Program, x.f.Sample.Scene);
+                return new LocatedFailureLine(seed, x.f.Failure.Id, x.f.Sample.Family, x.f.Failure.Question.Text, x.f.Failure.Gold, x.f.Failure.Predicted,
+                    [.. x.f.Failure.Steps.Select((s, k) => new LocatedFailureStep(s.Answer, Math.Round(s.Probability, 4), k < exact.Count ? exact[k].Answer : null))],
+                    x.Oracle, new SortedDictionary<string, LocatedStep>(StringComparer.Ordinal));
+            }).ToList();
             lines.AddRange(seedLines);
             foreach (string arm in arms)
             {
