@@ -67,22 +67,24 @@ public static class CampaignJson
     }
 
     /// <summary>Writes atomically (temporary file, then rename) so an interrupted run never leaves half a stage file.</summary>
-    public static void Write<T>(string path, T value)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(value, Options) + "\n");
-        File.Move(temporary, path, overwrite: true);
-    }
+    public static void Write<T>(string path, T value) =>
+        WriteAtomically(path, writer => writer.Write(JsonSerializer.Serialize(value, Options) + "\n"));
 
     /// <summary>Writes one compact JSON object per line (JSON Lines), atomically like <see cref="Write{T}"/>.</summary>
     public static void WriteLines<T>(string path, IEnumerable<T> values)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var compact = new JsonSerializerOptions(Options) { WriteIndented = false };
-        string temporary = path + ".tmp";
-        using (var writer = new StreamWriter(temporary))
+        WriteAtomically(path, writer =>
+        {
             foreach (T value in values) writer.WriteLine(JsonSerializer.Serialize(value, compact));
+        });
+    }
+
+    private static void WriteAtomically(string path, Action<StreamWriter> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temporary = path + ".tmp";
+        using (var writer = new StreamWriter(temporary)) write(writer);
         File.Move(temporary, path, overwrite: true);
     }
 
