@@ -22,7 +22,15 @@ public sealed class RedisOutageTests
         long warmDeadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
         while (true)
         {
-            try { await database.StringSetAsync("fs:outage:warm-up", "x"); break; }
+            try
+            {
+                // Every command kind the components below send before the outage.
+                await database.StringSetAsync("fs:outage:warm-up", "x");
+                await database.StringGetAsync("fs:outage:warm-up");
+                await database.HashIncrementAsync("fs:outage:warm-up-hash", "n");
+                await database.KeyDeleteAsync("fs:outage:warm-up-hash");
+                break;
+            }
             catch (Exception) when (Stopwatch.GetTimestamp() < warmDeadline) { }
         }
         var cacheLog = new RecordingLogger();
