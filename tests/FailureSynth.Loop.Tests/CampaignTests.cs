@@ -55,6 +55,32 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public void Keep_start_mixes_each_fine_tuned_weight_and_statistic_with_the_starting_one_in_that_proportion()
+    {
+        byte[] start = File.ReadAllBytes(fixture.Checkpoint);
+        var context = ComputeContext.Create(2, preferNativeBlas: false);
+        var original = Enumerable.Range(0, 40).Select(i => new WorldGenerator(Profiles.BaseSkewed).Generate(1, i)).ToList();
+        var added = StudentTraining.Examples([.. Enumerable.Range(0, 24).Select(i => new WorldGenerator(Profiles.Balanced).Generate(9, i))]);
+        var options = new FineTuneOptions(Steps: 4, LearningRate: 1e-2f, BatchSize: 8);
+
+        var full = StudentTraining.StateOf(StudentTraining.FineTune(start, context, added, original, options, 5, null, default).Model);
+        var mixed = StudentTraining.FineTune(start, context, added, original, options with { KeepStart = 0.25 }, 5, null, default);
+        var begin = StudentTraining.StateOf(TinyVlmStudent.FromBytes(start, context, "start").Model);
+
+        Assert.Contains("\"keep_start\":0.25", mixed.Metadata[TinyVlmStudent.TrainingKey], StringComparison.Ordinal);
+        int moved = 0;
+        foreach (var (name, (_, data)) in StudentTraining.StateOf(mixed.Model))
+        {
+            for (int i = 0; i < data.Length; i++)
+                Assert.Equal(0.75 * full[name].Data[i] + 0.25 * begin[name].Data[i], data[i], 1e-5);
+            if (!full[name].Data.SequenceEqual(begin[name].Data)) moved++;
+        }
+        // The fine-tuning moved the weights and the batch-norm statistics, so the mix is not trivially the start.
+        Assert.Contains(full.Keys, n => n.Contains("running_mean", StringComparison.Ordinal) && !full[n].Data.SequenceEqual(begin[n].Data));
+        Assert.True(moved > full.Count / 2, $"only {moved} of {full.Count} tensors moved");
+    }
+
+    [Fact]
     public async Task A_campaign_writes_every_stage_the_dataset_and_the_report_and_the_same_seed_gives_the_same_result()
     {
         string a = Path.Combine(fixture.Root, "a"), b = Path.Combine(fixture.Root, "b");
@@ -232,6 +258,23 @@ public sealed class CampaignConfigTests
         Assert.DoesNotContain("freeze_norm", plain, StringComparison.Ordinal);
         Assert.Equal(plain, Recipe("budget: { distill: 1.0, freeze_norm: false }\n"));
         Assert.NotEqual(plain, Recipe("budget: { distill: 1.0, freeze_norm: true }\n"));
+    }
+
+    [Fact]
+    public void Keep_start_is_off_by_default_changes_the_run_recipe_only_when_on_and_must_stay_below_one()
+    {
+        Assert.Equal(0, CampaignConfig.Parse("name: a\n", "ok.yaml").FineTune.KeepStart);
+        Assert.Equal(0.35, CampaignConfig.Parse("budget: { keep_start: 0.35 }\n", "ok.yaml").FineTune.KeepStart);
+        Assert.Contains("budget.keep_start must be at least 0 (off) and below 1",
+            Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("budget: { keep_start: 1 }\n", "bad.yaml")).Message);
+        Assert.Contains("(got -0.1)",
+            Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("budget: { keep_start: -0.1 }\n", "bad.yaml")).Message);
+
+        static string Recipe(string yaml) => FailureSynth.Loop.Experiments.Lab.RunRecipe(CampaignConfig.Parse(yaml, "r.yaml"), [1, 2, 3]);
+        string plain = Recipe("budget: { distill: 1.0 }\n");
+        Assert.DoesNotContain("keep_start", plain, StringComparison.Ordinal);
+        Assert.Equal(plain, Recipe("budget: { distill: 1.0, keep_start: 0 }\n"));
+        Assert.NotEqual(plain, Recipe("budget: { distill: 1.0, keep_start: 0.35 }\n"));
     }
 
     [Fact]

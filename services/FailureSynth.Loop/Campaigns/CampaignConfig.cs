@@ -64,7 +64,15 @@ public sealed class BudgetConfig
     /// </summary>
     public bool? FreezeNorm { get => freezeNorm; set => freezeNorm = value == true ? true : null; }
 
+    /// <summary>
+    /// Share of the starting checkpoint's weights mixed back into the fine-tuned ones (weight-space interpolation, 0 = off).
+    /// Off is stored as null, left out of the config's JSON like <see cref="FreezeNorm"/>, so older cached runs keep their keys.
+    /// Chosen by a sweep on a tuning split, never the test split (README, "Forgetting at N = 1,000").
+    /// </summary>
+    public double? KeepStart { get => keepStart; set => keepStart = value == 0 ? null : value; }
+
     private bool? freezeNorm;
+    private double? keepStart;
 }
 
 /// <summary>Locator choice and answer-switch parameters.</summary>
@@ -134,7 +142,7 @@ public sealed class CampaignConfig
     public static readonly string[] Locators = ["answer-switch", "random", "prompt-per-step", "pseudo-rationale"];
     public static readonly string[] PrescriptionKinds = ["synthesise", "retrieve"];
 
-    public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay, Distill: Budget.Distill, FreezeNorm: Budget.FreezeNorm == true);
+    public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay, Distill: Budget.Distill, FreezeNorm: Budget.FreezeNorm == true, KeepStart: Budget.KeepStart ?? 0);
 
     /// <summary>Reads and validates a campaign file; errors name the file, the line and the key.</summary>
     public static CampaignConfig Load(string path)

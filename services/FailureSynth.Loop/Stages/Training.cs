@@ -23,8 +23,14 @@ namespace FailureSynth.Loop.Stages;
 /// Keep the starting checkpoint's batch-norm statistics while fine-tuning (<see cref="TrainingOptions.FreezeNormStatistics"/>);
 /// left out of JSON when off, so the recipes (cache keys) of runs from before it existed do not change.
 /// </param>
+/// <param name="KeepStart">
+/// A third guard against forgetting: after training, each weight and batch-norm statistic becomes
+/// <c>(1 - KeepStart) * fine-tuned + KeepStart * starting</c> (interpolation in weight space between the two checkpoints,
+/// which start from the same weights and so stay in one basin). 0 = off, left out of JSON like <paramref name="FreezeNorm"/>.
+/// </param>
 public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f, double Replay = 1.0, int BatchSize = 64, double Distill = 0,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool FreezeNorm = false)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool FreezeNorm = false,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double KeepStart = 0)
 {
     public void Validate()
     {
@@ -34,6 +40,8 @@ public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f
         if (BatchSize < 1) throw new ArgumentException($"batch_size must be at least 1 (got {BatchSize}).");
         if (Distill is < 0 or > 100 || double.IsNaN(Distill)) throw new ArgumentException($"distill must be between 0 (off) and 100 (got {Distill.ToString(CultureInfo.InvariantCulture)}).");
         if (Distill > 0 && Replay == 0) throw new ArgumentException("distill needs replay > 0: it keeps the answers on the replayed samples.");
+        if (KeepStart is < 0 or >= 1 || double.IsNaN(KeepStart))
+            throw new ArgumentException($"keep_start must be at least 0 (off) and below 1 (1 would throw the fine-tuning away) (got {KeepStart.ToString(CultureInfo.InvariantCulture)}).");
     }
 }
 
@@ -88,8 +96,41 @@ public static class StudentTraining
         var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: Math.Max(1, options.Steps / 10),
             DistillWeight: (float)options.Distill, FreezeNormStatistics: options.FreezeNorm, SceneProbeWarmup: TrainingOptions.FineTuneSceneProbeWarmup);
         bool[] anchored = [.. added.Select(_ => false), .. replay.Select(_ => true)];
+        var start = options.KeepStart > 0 ? StateOf(student.Model) : null;
         StudentTrainer.Train(student, data, training, progress, cancellationToken, anchored);
+        if (start is not null)
+        {
+            Interpolate(student.Model, start, options.KeepStart);
+            // The checkpoint's training settings say that its weights are a mix, and how much of the start they keep.
+            var settings = System.Text.Json.Nodes.JsonNode.Parse(student.Metadata[TinyVlmStudent.TrainingKey])!.AsObject();
+            settings["keep_start"] = options.KeepStart;
+            student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal) { [TinyVlmStudent.TrainingKey] = settings.ToJsonString() });
+        }
         return student;
+    }
+
+    /// <summary>A copy of every weight and buffer of <paramref name="model"/>, by name.</summary>
+    public static IReadOnlyDictionary<string, (int[] Shape, float[] Data)> StateOf(Module model) =>
+        model.StateDict().ToDictionary(e => e.Name, e => (e.Tensor.Shape.ToArray(), e.Tensor.ToArray()), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Moves every weight and buffer of <paramref name="model"/> to <c>(1 - keep) * current + keep * start</c>;
+    /// <paramref name="start"/> must hold the same names and shapes (a state of the same architecture).
+    /// </summary>
+    public static void Interpolate(Module model, IReadOnlyDictionary<string, (int[] Shape, float[] Data)> start, double keep)
+    {
+        if (keep is < 0 or > 1 || double.IsNaN(keep)) throw new ArgumentOutOfRangeException(nameof(keep), keep, "the share kept of the starting weights must be between 0 and 1.");
+        var current = StateOf(model);
+        var mixed = new Dictionary<string, (int[] Shape, float[] Data)>(current.Count, StringComparer.Ordinal);
+        foreach (var (name, (shape, data)) in current)
+        {
+            if (!start.TryGetValue(name, out var from) || !from.Shape.SequenceEqual(shape))
+                throw new ArgumentException($"The starting state has no tensor '{name}' of shape [{string.Join(", ", shape)}]; interpolate between checkpoints of one architecture.", nameof(start));
+            var blended = new float[data.Length];
+            for (int i = 0; i < data.Length; i++) blended[i] = (float)((1 - keep) * data[i] + keep * from.Data[i]);
+            mixed[name] = (shape, blended);
+        }
+        model.LoadStateDict(mixed, "interpolated state");
     }
 
     /// <summary>Evaluates in reasoning mode (the mode failures are collected in) on the test examples.</summary>
