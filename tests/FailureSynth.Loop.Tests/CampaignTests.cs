@@ -203,6 +203,18 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         }
         Assert.All(lines, l => Assert.NotNull(l.Located["answer-switch"].Margins));
     }
+
+    [Fact]
+    public async Task Locate_accuracy_sweeps_at_the_configured_teacher_trust_even_off_the_default_grid()
+    {
+        string output = Path.Combine(fixture.Root, "lab-locate-trust");
+        string yaml = Yaml(seed: 11).Replace("teacher: { prior_samples: 3000 }", "teacher: { prior_samples: 3000, trust: 0.995 }", StringComparison.Ordinal);
+        Assert.Contains("trust: 0.995", yaml, StringComparison.Ordinal);
+        var lab = await FailureSynth.Loop.Experiments.Lab.OpenAsync(CampaignConfig.Parse(yaml, "l.yaml"), output, fixture.Root, null, null, default);
+        var report = await FailureSynth.Loop.Experiments.Experiments.RunAsync("locate-accuracy", lab, 1, "locate-accuracy --seeds 1", default);
+
+        Assert.Contains(report.Notes, n => n.Contains("its best at the teacher's trust 0.995 ", StringComparison.Ordinal) && n.Contains("teacher trust 0.995)", StringComparison.Ordinal));
+    }
 }
 
 public sealed class CampaignConfigTests
