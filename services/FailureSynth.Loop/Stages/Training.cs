@@ -120,15 +120,13 @@ public static class StudentTraining
     public static void Interpolate(Module model, IReadOnlyDictionary<string, (int[] Shape, float[] Data)> start, double keep)
     {
         if (keep is < 0 or > 1 || double.IsNaN(keep)) throw new ArgumentOutOfRangeException(nameof(keep), keep, "the share kept of the starting weights must be between 0 and 1.");
-        var current = StateOf(model);
-        var mixed = new Dictionary<string, (int[] Shape, float[] Data)>(current.Count, StringComparer.Ordinal);
-        foreach (var (name, (shape, data)) in current)
+        // StateOf copies, so the copy is mixed in place and loaded back.
+        var mixed = StateOf(model);
+        foreach (var (name, (shape, data)) in mixed)
         {
             if (!start.TryGetValue(name, out var from) || !from.Shape.SequenceEqual(shape))
                 throw new ArgumentException($"The starting state has no tensor '{name}' of shape [{string.Join(", ", shape)}]; interpolate between checkpoints of one architecture.", nameof(start));
-            var blended = new float[data.Length];
-            for (int i = 0; i < data.Length; i++) blended[i] = (float)((1 - keep) * data[i] + keep * from.Data[i]);
-            mixed[name] = (shape, blended);
+            for (int i = 0; i < data.Length; i++) data[i] = (float)((1 - keep) * data[i] + keep * from.Data[i]);
         }
         model.LoadStateDict(mixed, "interpolated state");
     }
