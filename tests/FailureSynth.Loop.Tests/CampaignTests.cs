@@ -202,6 +202,13 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
             }
         }
         Assert.All(lines, l => Assert.NotNull(l.Located["answer-switch"].Margins));
+        // The base-rate line counts the same failures: the oracle's share of step 1 and each arm's.
+        string Share(Func<FailureSynth.Loop.Experiments.LocatedFailureLine, bool> f) =>
+            (100.0 * lines.Count(f) / lines.Count).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+        string baseRate = Assert.Single(report.Findings, f => f.StartsWith("Naming step 1 every time", StringComparison.Ordinal));
+        Assert.Contains($"would score {Share(l => l.Oracle == 1)} %", baseRate, StringComparison.Ordinal);
+        foreach (var row in report.Rows)
+            Assert.Contains($"{row.Arm} {Share(l => l.Located[row.Arm].Index == 1)} %", baseRate, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -219,6 +219,9 @@ public static class Experiments
         {
             F($"{total} failures with a wrong step over {seeds} validation splits; the oracle's first wrong step: {string.Join(", ", oracleSteps.Select(kv => $"step {kv.Key} {100.0 * kv.Value / total:0}%"))}."),
             F($"answer-switch {100 * answerSwitch.Mean:0.0} % vs {string.Join(", ", rows.Where(r => r.Arm != "answer-switch").Select(r => $"{r.Arm} {100 * r.Mean:0.0} %"))}: answer-switch {(best.Arm == "answer-switch" && rows.Where(r => r.Arm != "answer-switch").All(r => answerSwitch.Mean > r.Mean) ? "beats every other arm" : "does NOT beat every other arm")} (by the means)."),
+            // With 2-4 steps and most first wrong steps at step 1, an arm that leans to step 1 scores high for that
+            // reason alone: this line puts the base rate and each arm's lean beside the accuracies.
+            F($"Naming step 1 every time would score {100.0 * oracleSteps.GetValueOrDefault(1) / Math.Max(1, total):0.0} % (the oracle's share of step 1); how often each arm names step 1: {string.Join(", ", arms.Select(a => $"{a} {100.0 * lines.Count(l => l.Located[a].Index == 1) / Math.Max(1, lines.Count):0.0} %"))}."),
         };
         // Every arm locates the same failures of a seed, so the per-seed differences are the fair comparison:
         // they cancel what the seeds' failure sets have in common (some splits are easier for every locator).
