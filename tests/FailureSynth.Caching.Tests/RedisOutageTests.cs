@@ -18,22 +18,6 @@ public sealed class RedisOutageTests
         // keeps the default 5 s. 1 s rather than less: on a loaded 2-core machine a healthy command can take a few hundred ms.
         await using RedisConnection connection = await server.ConnectAsync(",syncTimeout=1000");
         IRedisDatabase database = connection.GetDatabase();
-        // On a loaded machine (CI builds other test projects beside this one) the first command can outlast the short
-        // timeout; warm the connection up directly, so the components below see their first failure only in the outage.
-        long warmDeadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
-        while (true)
-        {
-            try
-            {
-                // Every command kind the components below send before the outage.
-                await database.StringSetAsync("fs:outage:warm-up", "x");
-                await database.StringGetAsync("fs:outage:warm-up");
-                await database.HashIncrementAsync("fs:outage:warm-up-hash", "n");
-                await database.KeyDeleteAsync("fs:outage:warm-up-hash");
-                break;
-            }
-            catch (Exception) when (Stopwatch.GetTimestamp() < warmDeadline) { }
-        }
         var cacheLog = new RecordingLogger();
         var counterLog = new RecordingLogger();
         var cache = new RedisCallCache(database, "fs:outage:", cacheLog);
@@ -41,16 +25,17 @@ public sealed class RedisOutageTests
         var registry = new RedisDuplicateRegistry(database, "outage");
         var processed = new RedisProcessedEventStore(database);
         string key = RedisCallCache.Key("model", "prompt");
-        // Even warm, one command can outlast the short timeout on a loaded machine. Before the outage that is noise: retry
-        // the writes, and count the components' log lines from here on, so the outage's own lines are what is checked.
+        // On a loaded machine (CI builds other test projects beside this one) a command can outlast the short timeout.
+        // Before the outage that is noise: retry the writes, and count the components' log lines from here on, so the
+        // outage's own lines are what is checked.
         long setupDeadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
         while (!await cache.SetAsync(key, "cached before the outage"))
             Assert.True(Stopwatch.GetTimestamp() < setupDeadline, "the cache could not write to the running server within 10 s");
         long? accepted;
         while ((accepted = await counters.IncrementAsync("filter.accepted")) is null)
             Assert.True(Stopwatch.GetTimestamp() < setupDeadline, "the counters could not write to the running server within 10 s");
-        // A timed-out increment may still have landed, so a retry can read 2.
-        Assert.InRange(accepted.Value, 1, 2);
+        // A timed-out increment may still have landed, so a retry can read more than 1.
+        Assert.True(accepted.Value >= 1, $"the counter read {accepted.Value} after being incremented");
         Assert.False(cache.IsRedisUnavailable);
         Assert.False(counters.IsRedisUnavailable);
         int cacheWarnings = cacheLog.Count(LogLevel.Warning, "Redis is unavailable to the call cache");
