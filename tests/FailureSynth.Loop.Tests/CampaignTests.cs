@@ -209,6 +209,15 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         Assert.Contains($"would score {Share(l => l.Oracle == 1)} %", baseRate, StringComparison.Ordinal);
         foreach (var row in report.Rows)
             Assert.Contains($"{row.Arm} {Share(l => l.Located[row.Arm].Index == 1)} %", baseRate, StringComparison.Ordinal);
+
+        // The ceiling line: per pattern of margin signs (delta 0 here), the oracle's most common step, summed.
+        var byPattern = lines.GroupBy(l => string.Join(",", l.Located["answer-switch"].Margins!.Select(m => m > 0 ? 1 : 0)) + "|" + l.Steps.Count).ToList();
+        int fitted = byPattern.Sum(g => g.GroupBy(l => l.Oracle).Max(o => o.Count()));
+        string ceiling = Assert.Single(report.Findings, f => f.StartsWith("Ceiling of the answer-switch signal", StringComparison.Ordinal));
+        Assert.Contains($"each of the {byPattern.Count} patterns", ceiling, StringComparison.Ordinal);
+        Assert.Contains($"would score {(100.0 * fitted / lines.Count).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} %", ceiling, StringComparison.Ordinal);
+        // No rule on the same signal does better than the fitted map, answer-switch's own included.
+        Assert.True(fitted >= lines.Count(l => l.Located["answer-switch"].Index == l.Oracle));
     }
 
     [Fact]

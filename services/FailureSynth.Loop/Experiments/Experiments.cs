@@ -223,6 +223,10 @@ public static class Experiments
             // reason alone: this line puts the base rate and each arm's lean beside the accuracies.
             F($"Naming step 1 every time would score {100.0 * oracleSteps.GetValueOrDefault(1) / Math.Max(1, total):0.0} % (the oracle's share of step 1); how often each arm names step 1: {string.Join(", ", arms.Select(a => $"{a} {100.0 * lines.Count(l => l.Located[a].Index == 1) / Math.Max(1, lines.Count):0.0} %"))}."),
         };
+        // How far any rule built on answer-switch's signal could go here: map each pattern of its margins to the
+        // oracle's most common step for that pattern, fitted on these very failures (so a bound, not a locator).
+        var (patterns, ceiling) = MarginPatternCeiling(lines, lab.Config.Locate.Delta);
+        findings.Add(F($"Ceiling of the answer-switch signal: a rule that sees only which of answer-switch's margins (before and after each step) exceed delta {lab.Config.Locate.Delta}, and maps each of the {patterns} patterns to the oracle's most common step for it on these same failures, would score {100.0 * ceiling / Math.Max(1, lines.Count):0.0} % (fitted on the scored failures, so an upper bound for such rules)."));
         // Every arm locates the same failures of a seed, so the per-seed differences are the fair comparison:
         // they cancel what the seeds' failure sets have in common (some splits are easier for every locator).
         foreach (string other in arms.Where(a => a != "answer-switch"))
@@ -252,6 +256,16 @@ public static class Experiments
             ["The paper counts steps of free-text rationales (random = 7 % with many steps); ShapesWorld rationales have 2-4 steps, so random is much higher here.",
              sweepNote],
             watch.Elapsed, extra.ToString(), metric: "locate accuracy");
+    }
+
+    /// <summary>
+    /// The most failures any rule reading only answer-switch's margin pattern (the step count and which margins exceed
+    /// <paramref name="delta"/>) could locate: per pattern, the count of its most common oracle step.
+    /// </summary>
+    private static (int Patterns, int Right) MarginPatternCeiling(IReadOnlyList<LocatedFailureLine> lines, double delta)
+    {
+        var groups = lines.GroupBy(l => string.Concat((l.Located["answer-switch"].Margins ?? []).Select(m => m > delta ? '+' : '-')), StringComparer.Ordinal).ToList();
+        return (groups.Count, groups.Sum(g => g.GroupBy(l => l.Oracle).Max(o => o.Count())));
     }
 
     /// <summary>The sweep behind answer-switch's defaults, on a tuning split (seed 0) that is not scored above.</summary>
