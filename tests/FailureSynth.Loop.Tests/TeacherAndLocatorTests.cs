@@ -71,6 +71,26 @@ public sealed class TeacherAndLocatorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AnswerSwitchLocator(Teacher, bias, delta, lambda));
 
     [Fact]
+    public async Task Prompt_per_step_keeps_its_own_prior_when_created_with_answer_switchs_bias()
+    {
+        // Gold: 1 red circle. "4 circles" says nothing against it; "3 red circles" does.
+        var failure = new Failure("f5", "s5", Question(RedCircles), "1", "3", [Step(1, "4"), Step(2, "3")], []);
+        // At a bias of 0.1 the gold answer would look more likely wrong than right before any step is read,
+        // and step 1 would be named for that reason alone.
+        var located = await Locators.Create("prompt-per-step", Teacher, bias: 0.1, delta: 0, lambda: 1, seed: 1).LocateAsync(failure, default);
+        Assert.Equal(2, located.Index);
+        Assert.False(located.Fallback);
+        Assert.True(located.Margins![0] >= 0.5 && located.Margins[1] < 0.5, $"plausibility {located.Margins[0]:0.000}, {located.Margins[1]:0.000}");
+    }
+
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void Prompt_per_step_refuses_a_prior_that_makes_every_step_look_wrong(double bias) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PromptPerStepLocator(Teacher, bias));
+
+    [Fact]
     public async Task Every_locator_returns_a_step_of_the_rationale_and_is_deterministic()
     {
         var generator = new WorldGenerator(Profiles.Balanced);

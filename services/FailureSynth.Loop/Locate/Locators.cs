@@ -83,16 +83,24 @@ public sealed class RandomStepLocator(long seed) : IStepLocator
 /// <summary>
 /// Prompt-per-step: each step is shown to the teacher on its own (with the question and the gold answer, not
 /// the other steps) and judged plausible or not; the first step the teacher finds more likely wrong than
-/// right is located, else the least plausible one.
+/// right is located, else the least plausible one. The teacher is told the gold answer is right with
+/// probability <see cref="Bias"/>, which must exceed one half: only then does a step that says nothing
+/// either way leave the gold answer "more likely right", so that falling below one half is the step's doing.
 /// </summary>
-public sealed class PromptPerStepLocator(ITeacher teacher, double bias = 0.6) : IStepLocator
+public sealed class PromptPerStepLocator(ITeacher teacher, double bias = PromptPerStepLocator.DefaultBias) : IStepLocator
 {
+    /// <summary>The paper's example of a biased prompt ("option B holds a 60% probability of being correct").</summary>
+    public const double DefaultBias = 0.6;
+
+    public double Bias { get; } = bias is > 0.5 and < 1 ? bias
+        : throw new ArgumentOutOfRangeException(nameof(bias), bias, "prompt-per-step bias must be above 0.5 and below 1: below one half every step would look wrong before it is read.");
+
     public string Name => "prompt-per-step";
 
     public async Task<LocatedStep> LocateAsync(Failure failure, CancellationToken cancellationToken)
     {
         Locators.RequireSteps(failure);
-        var prior = new BiasedPrior(failure.Gold, bias);
+        var prior = new BiasedPrior(failure.Gold, Bias);
         int n = failure.Steps.Count;
         var plausibility = new double[n];
         for (int k = 0; k < n; k++)
@@ -163,12 +171,16 @@ public sealed class PseudoRationaleLocator(ITeacher teacher, double bias = 0.99)
 /// <summary>Helpers shared by the locators, and the one place a locator is chosen by name.</summary>
 public static class Locators
 {
-    /// <summary>The locator named <paramref name="method"/> (answer-switch, random, prompt-per-step, pseudo-rationale).</summary>
+    /// <summary>
+    /// The locator named <paramref name="method"/> (answer-switch, random, prompt-per-step, pseudo-rationale).
+    /// <paramref name="bias"/>, <paramref name="delta"/> and <paramref name="lambda"/> are answer-switch's (tuned
+    /// for it by the sweep); the baselines keep their own priors, so tuning answer-switch never moves them.
+    /// </summary>
     public static IStepLocator Create(string method, ITeacher teacher, double bias, double delta, int lambda, long seed) => method switch
     {
         "answer-switch" => new AnswerSwitchLocator(teacher, bias, delta, lambda),
         "random" => new RandomStepLocator(seed),
-        "prompt-per-step" => new PromptPerStepLocator(teacher, bias),
+        "prompt-per-step" => new PromptPerStepLocator(teacher),
         "pseudo-rationale" => new PseudoRationaleLocator(teacher),
         _ => throw new ArgumentException($"Unknown locator '{method}'; use answer-switch, random, prompt-per-step or pseudo-rationale.", nameof(method)),
     };
