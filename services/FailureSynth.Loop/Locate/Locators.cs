@@ -118,9 +118,12 @@ public sealed class PromptPerStepLocator(ITeacher teacher, double bias = PromptP
 }
 
 /// <summary>
-/// Pseudo-rationale match: the teacher writes its own rationale for the gold answer (the most probable step
-/// answers given that answer, without the image) and the first step where the student's rationale differs
-/// from it is located (the last step when they agree everywhere).
+/// Pseudo-rationale match: the teacher writes its own rationale for the gold answer, without the image, and
+/// the first step where the student's rationale differs from it is located (the last step when they agree
+/// everywhere). Built on <see cref="ITeacher.ScoreAnswersAsync"/> alone, each of its steps is the answer under
+/// which the teacher, told the gold answer is right with probability 0.99, finds the gold answer most likely
+/// (greedily, given its own earlier steps). That is the step most telling of the gold answer, not always its most
+/// probable one; the interface gives no probability of a step itself.
 /// </summary>
 public sealed class PseudoRationaleLocator(ITeacher teacher, double bias = 0.99) : IStepLocator
 {
