@@ -93,7 +93,7 @@ public sealed class PromptPerStepLocator(ITeacher teacher, double bias = PromptP
     public const double DefaultBias = 0.6;
 
     public double Bias { get; } = bias is > 0.5 and < 1 ? bias
-        : throw new ArgumentOutOfRangeException(nameof(bias), bias, "prompt-per-step bias must be above 0.5 and below 1: below one half every step would look wrong before it is read.");
+        : throw new ArgumentOutOfRangeException(nameof(bias), bias, "prompt-per-step bias must be above 0.5 and below 1: at or below one half every step would look wrong before it is read.");
 
     public string Name => "prompt-per-step";
 
