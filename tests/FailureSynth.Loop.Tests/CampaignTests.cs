@@ -306,7 +306,7 @@ public sealed class CampaignConfigTests
     }
 
     [Fact]
-    public void An_arm_run_recipe_ignores_names_and_places_but_not_settings_or_the_base_student()
+    public void An_arm_run_recipe_ignores_names_and_places_but_not_settings_the_base_student_or_the_teacher_model()
     {
         static string Recipe(string yaml, byte[] checkpoint) => FailureSynth.Loop.Experiments.Lab.RunRecipe(CampaignConfig.Parse(yaml, "r.yaml"), checkpoint);
         byte[] student = [1, 2, 3], other = [1, 2, 4];
@@ -319,6 +319,8 @@ public sealed class CampaignConfigTests
         Assert.NotEqual(reference, Recipe("name: a\nstudent: { cache: out/cache }\nbudget: { distill: 1.0 }\n", other));
         Assert.Contains("\"base_student_sha256\"", reference, StringComparison.Ordinal);
         Assert.Equal(FailureSynth.TinyVlm.Training.StudentTrainer.RecipeVersion, (int)System.Text.Json.Nodes.JsonNode.Parse(reference)!["trainer"]!);
+        // Arms locate and diagnose with the embedded teacher: a run scored with an older teacher model is not reused.
+        Assert.Equal(FailureSynth.Loop.Teacher.EmbeddedTeacher.ModelVersion, (int)System.Text.Json.Nodes.JsonNode.Parse(reference)!["teacher_model"]!);
         Assert.DoesNotContain("out/cache", reference, StringComparison.Ordinal);
     }
 

@@ -42,6 +42,25 @@ public sealed class TeacherAndLocatorTests
     }
 
     [Fact]
+    public void The_composing_step_quotes_the_students_own_counts_and_says_nothing_about_the_scene()
+    {
+        // "How many red objects plus blue circles?": 3 red objects, 2 blue circles, then "What is 3 plus 2?".
+        var sum = new ArithProgram(new ObjectFilter(Color: ObjectColor.Red), new ObjectFilter(ObjectShape.Circle, ObjectColor.Blue), ArithOperation.Sum);
+        string[] candidates = ["5", "6", "9"];
+        var prior = new BiasedPrior("6", 0.6);
+        var counts = Teacher.Score(Question(sum), candidates, [Step(1, "3"), Step(2, "2")], prior);
+        // Whatever the student's arithmetic says, right (5) or wrong (9, or 6, the gold answer), the counts stand.
+        foreach (string said in new[] { "5", "9", "6" })
+        {
+            var read = Teacher.Score(Question(sum), candidates, [Step(1, "3"), Step(2, "2"), Step(3, said)], prior);
+            for (int c = 0; c < candidates.Length; c++)
+                Assert.Equal(counts[c], read[c], 12);
+        }
+        // The counts themselves are read: after them the answer they imply leads the gold-biased prior.
+        Assert.True(counts[0] > counts[1], $"after 3 and 2, 5 should lead 6, got {counts[0]:0.000} vs {counts[1]:0.000}");
+    }
+
+    [Fact]
     public async Task Answer_switch_locates_the_step_where_the_wrong_answer_takes_over()
     {
         // Gold: 1 red circle. The student counted 4 circles (plausible) and then 3 red circles (wrong): answer 3.

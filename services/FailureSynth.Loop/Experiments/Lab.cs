@@ -189,6 +189,7 @@ public sealed class Lab
 
         node["base_student_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(baseCheckpoint));
         node["trainer"] = StudentTrainer.RecipeVersion;
+        node["teacher_model"] = EmbeddedTeacher.ModelVersion;
         return node.ToJsonString(CampaignJson.Options);
     }
 

@@ -35,6 +35,15 @@ public sealed record EmbeddedTeacherOptions(long Seed = 17, double Trust = 0.97,
 /// </summary>
 public sealed class EmbeddedTeacher : ITeacher
 {
+    /// <summary>
+    /// Version of the teacher's scoring model; it enters the run cache's key of the experiments, so runs located with
+    /// an older model are not reused. 2: the composing step of a rationale is no longer read as evidence about the scene.
+    /// </summary>
+    public const int ModelVersion = 2;
+
+    /// <summary>The answer of a step the teacher is not shown (prompt-per-step hides the earlier steps this way).</summary>
+    public const string Unread = "?";
+
     private const double AnswerFloor = 1e-4;
     private const double MissLikelihoodShare = 1e-3;
     private readonly EmbeddedTeacherOptions _options;
@@ -71,6 +80,7 @@ public sealed class EmbeddedTeacher : ITeacher
             throw new ArgumentException($"A biased prior's probability must be between 0 and 1 exclusive (got {prior.Probability.ToString(CultureInfo.InvariantCulture)}).", nameof(prior));
 
         var outcomes = _prior.For(program);
+        var statements = SceneStatements(program, stepsSoFar);
         // Per answer: its prior mass and the likelihood of the statements read so far.
         var mass = new SortedDictionary<string, double>(StringComparer.Ordinal);
         var evidence = new SortedDictionary<string, double>(StringComparer.Ordinal);
@@ -78,13 +88,13 @@ public sealed class EmbeddedTeacher : ITeacher
         {
             if (!Reasoning.TryComposeAnswer(program, outcome.Steps, out string? answer, out _)) continue;
             mass[answer] = mass.GetValueOrDefault(answer) + outcome.Weight;
-            evidence[answer] = evidence.GetValueOrDefault(answer) + outcome.Weight * Likelihood(stepsSoFar, outcome.Steps);
+            evidence[answer] = evidence.GetValueOrDefault(answer) + outcome.Weight * Likelihood(statements, outcome.Steps);
         }
 
         var answers = new SortedSet<string>(mass.Keys, StringComparer.Ordinal);
         foreach (string c in candidates) answers.Add(Normalize(c));
         if (prior is not null) answers.Add(Normalize(prior.Answer));
-        double miss = MissLikelihood(stepsSoFar);
+        double miss = MissLikelihood(statements);
 
         // Prior over answers: the generative marginal, or the stated answer at the stated probability and
         // the rest in proportion to their marginal. A small floor keeps answers the sample never produced possible.
@@ -193,6 +203,21 @@ public sealed class EmbeddedTeacher : ITeacher
         return new JudgeVerdict(3, "clear scene, every object shows its colour");
     }
 
+    /// <summary>
+    /// The statements of <paramref name="steps"/> that say something about the scene. The composing step of an exist,
+    /// compare, relate, same or arith question ("What is the difference between 8 and 1?") quotes the student's own
+    /// earlier answers: its answer is arithmetic on those numbers or words, and the final answer is composed from the
+    /// earlier steps, not from it. Read against the scene's exact step (the difference of the true counts) it would
+    /// pass for evidence about the scene, so it is kept as a step the teacher does not read.
+    /// </summary>
+    internal static IReadOnlyList<StepAnswer> SceneStatements(QuestionProgram program, IReadOnlyList<StepAnswer> steps)
+    {
+        bool composes = program is ExistProgram or CompareProgram or RelateProgram or SameProgram or ArithProgram;
+        int composing = Reasoning.StepCount(program) - 1;
+        if (!composes || steps.Count <= composing) return steps;
+        return [.. steps.Select((s, i) => i == composing ? s with { Answer = Unread } : s)];
+    }
+
     private double Likelihood(IReadOnlyList<StepAnswer> statements, string[] truth)
     {
         double l = 1;
@@ -218,7 +243,7 @@ public sealed class EmbeddedTeacher : ITeacher
 
     // "?" marks a step the teacher is not shown: it carries no evidence.
     private double TrustIn(StepAnswer statement) =>
-        statement.Answer == "?" ? 0 : _options.UseStepConfidence ? Math.Clamp(statement.Probability, 0.05, 0.995) : _options.Trust;
+        statement.Answer == Unread ? 0 : _options.UseStepConfidence ? Math.Clamp(statement.Probability, 0.05, 0.995) : _options.Trust;
 
     private static string Normalize(string answer) => answer.Trim().ToLowerInvariant();
 
