@@ -20,17 +20,17 @@ public interface IStepLocator
 /// Seed 002's answer-switch: the teacher is told the gold answer is right with probability <see cref="Bias"/>,
 /// then reads the student's steps one by one; the located step is the first after which the student's
 /// (wrong) answer leads the gold answer by more than <see cref="Delta"/> and keeps leading for <see cref="Lambda"/>
-/// steps (fewer when the rationale ends first). The defaults (bias 0.1, delta 0, lambda 1) are the best of the
+/// steps (fewer when the rationale ends first). The defaults (bias 0.2, delta 0.05, lambda 1) are the best of the
 /// sweep in `failuresynth experiment locate-accuracy` on its tuning split at the embedded teacher's trust (0.97). When the lead never appears, the step that moved the
 /// margin most toward the wrong answer is taken and marked as a fallback.
 /// </summary>
 public sealed class AnswerSwitchLocator(ITeacher teacher, double bias = AnswerSwitchLocator.DefaultBias, double delta = AnswerSwitchLocator.DefaultDelta, int lambda = AnswerSwitchLocator.DefaultLambda) : IStepLocator
 {
     /// <summary>The sweep's best bias (see the class summary); campaign files default to it too.</summary>
-    public const double DefaultBias = 0.1;
+    public const double DefaultBias = 0.2;
 
     /// <summary>The sweep's best delta.</summary>
-    public const double DefaultDelta = 0.0;
+    public const double DefaultDelta = 0.05;
 
     /// <summary>The sweep's best lambda.</summary>
     public const int DefaultLambda = 1;
