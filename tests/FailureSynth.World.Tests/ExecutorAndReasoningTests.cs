@@ -51,6 +51,19 @@ public class ExecutorAndReasoningTests
         Assert.True(QuestionPhrasing.Paraphrases(program).Count >= 3);
     }
 
+    [Theory]
+    [MemberData(nameof(KnownAnswers))]
+    public void The_composing_step_is_the_one_whose_question_quotes_earlier_answers(QuestionProgram program, string expected)
+    {
+        _ = expected;
+        // Two sets of earlier answers that differ everywhere: only a step that quotes them changes its question.
+        int count = Reasoning.StepCount(program);
+        string[] some = [.. Enumerable.Repeat("3", count)], others = [.. Enumerable.Repeat("5", count)];
+        var quoting = Enumerable.Range(1, count)
+            .Where(k => Reasoning.StepQuestion(program, k, some) != Reasoning.StepQuestion(program, k, others)).ToList();
+        Assert.Equal(Reasoning.ComposingStep(program) is { } composing ? [composing] : [], quoting);
+    }
+
     [Fact]
     public void Count_arithmetic_decomposes_into_two_counts_and_a_sum()
     {

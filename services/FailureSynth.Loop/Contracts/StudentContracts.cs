@@ -21,7 +21,11 @@ public sealed record StudentQuery(
     string? ImagePath = null);
 
 /// <summary>One step of the student's rationale: the step question, its answer and the probability the student gave it.</summary>
-public sealed record StepAnswer(int Index, string Question, string Answer, double Probability);
+public sealed record StepAnswer(int Index, string Question, string Answer, double Probability)
+{
+    /// <summary>The answer of a step the teacher is not shown (it keeps the step's place and carries no evidence).</summary>
+    public const string Unread = "?";
+}
 
 /// <summary>The student's reply: final answer, its probability, rationale (reasoning mode) and log-probabilities of candidate answers.</summary>
 public sealed record StudentReply(

@@ -57,7 +57,7 @@ public interface ITeacher
     /// <summary>Stable name of the teacher and its settings (teacher-call caches are keyed by it).</summary>
     string Name { get; }
 
-    /// <summary>Probability of each candidate given the question and the steps so far, without the image.</summary>
+    /// <summary>Probability of each candidate given the question and the steps so far, without the image; a step answered <see cref="StepAnswer.Unread"/> is not read.</summary>
     Task<IReadOnlyList<double>> ScoreAnswersAsync(TeacherQuestion question, IReadOnlyList<string> candidates, IReadOnlyList<StepAnswer> stepsSoFar, BiasedPrior? prior, CancellationToken cancellationToken);
 
     /// <summary>The one skill missing behind <paramref name="step"/> of <paramref name="failure"/>.</summary>

@@ -106,7 +106,7 @@ public sealed class PromptPerStepLocator(ITeacher teacher, double bias = PromptP
         for (int k = 0; k < n; k++)
         {
             // The step alone, in its place: earlier steps are left unanswered so the teacher cannot use them.
-            var lone = Enumerable.Range(0, k + 1).Select(i => i == k ? failure.Steps[i] : failure.Steps[i] with { Answer = "?" }).ToList();
+            var lone = Enumerable.Range(0, k + 1).Select(i => i == k ? failure.Steps[i] : failure.Steps[i] with { Answer = StepAnswer.Unread }).ToList();
             var with = await teacher.ScoreAnswersAsync(failure.Question, [failure.Gold], lone, prior, cancellationToken).ConfigureAwait(false);
             plausibility[k] = with[0];
         }

@@ -41,9 +41,6 @@ public sealed class EmbeddedTeacher : ITeacher
     /// </summary>
     public const int ModelVersion = 2;
 
-    /// <summary>The answer of a step the teacher is not shown (prompt-per-step hides the earlier steps this way).</summary>
-    public const string Unread = "?";
-
     private const double AnswerFloor = 1e-4;
     private const double MissLikelihoodShare = 1e-3;
     private readonly EmbeddedTeacherOptions _options;
@@ -212,10 +209,9 @@ public sealed class EmbeddedTeacher : ITeacher
     /// </summary>
     internal static IReadOnlyList<StepAnswer> SceneStatements(QuestionProgram program, IReadOnlyList<StepAnswer> steps)
     {
-        bool composes = program is ExistProgram or CompareProgram or RelateProgram or SameProgram or ArithProgram;
-        int composing = Reasoning.StepCount(program) - 1;
-        if (!composes || steps.Count <= composing) return steps;
-        return [.. steps.Select((s, i) => i == composing ? s with { Answer = Unread } : s)];
+        if (Reasoning.ComposingStep(program) is not { } composing || steps.Count < composing) return steps;
+        // By position, as the likelihood pairs statements with the scene's steps.
+        return [.. steps.Select((s, i) => i == composing - 1 ? s with { Answer = StepAnswer.Unread } : s)];
     }
 
     private double Likelihood(IReadOnlyList<StepAnswer> statements, string[] truth)
@@ -241,9 +237,9 @@ public sealed class EmbeddedTeacher : ITeacher
         return (1 - trust) / 8;
     }
 
-    // "?" marks a step the teacher is not shown: it carries no evidence.
+    // An unread step (one the teacher is not shown) carries no evidence.
     private double TrustIn(StepAnswer statement) =>
-        statement.Answer == Unread ? 0 : _options.UseStepConfidence ? Math.Clamp(statement.Probability, 0.05, 0.995) : _options.Trust;
+        statement.Answer == StepAnswer.Unread ? 0 : _options.UseStepConfidence ? Math.Clamp(statement.Probability, 0.05, 0.995) : _options.Trust;
 
     private static string Normalize(string answer) => answer.Trim().ToLowerInvariant();
 

@@ -101,6 +101,18 @@ public static class Reasoning
     };
 
     /// <summary>
+    /// The step (1-based) whose question quotes the answers of earlier steps and combines them ("Is 3 greater than 0?",
+    /// "What is 3 plus 2?"): the last step of exist, compare, relate, same and arith questions; null for count and query,
+    /// whose steps all read the scene.
+    /// </summary>
+    public static int? ComposingStep(QuestionProgram program) => program switch
+    {
+        ExistProgram or CompareProgram or RelateProgram or SameProgram or ArithProgram => StepCount(program),
+        CountProgram or QueryProgram => null,
+        _ => throw new ArgumentException($"Unknown program type {program.GetType().Name}.", nameof(program)),
+    };
+
+    /// <summary>
     /// The question of step <paramref name="stepIndex"/> (1-based) when the earlier steps were answered
     /// <paramref name="earlierAnswers"/> (at least stepIndex - 1 of them). Later steps quote earlier
     /// answers ("Is 3 greater than 0?"), so a student reasoning on its own phrases them from its own
