@@ -210,8 +210,9 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         foreach (var row in report.Rows)
             Assert.Contains($"{row.Arm} {Share(l => l.Located[row.Arm].Index == 1)} %", baseRate, StringComparison.Ordinal);
 
-        // The ceiling line: per pattern of margin signs (delta 0 here), the oracle's most common step, summed.
-        var byPattern = lines.GroupBy(l => string.Join(",", l.Located["answer-switch"].Margins!.Select(m => m > 0 ? 1 : 0)) + "|" + l.Steps.Count).ToList();
+        // The ceiling line: per pattern of which margins exceed the config's delta, the oracle's most common step, summed.
+        double delta = lab.Config.Locate.Delta;
+        var byPattern = lines.GroupBy(l => string.Join(",", l.Located["answer-switch"].Margins!.Select(m => m > delta ? 1 : 0)) + "|" + l.Steps.Count).ToList();
         int fitted = byPattern.Sum(g => g.GroupBy(l => l.Oracle).Max(o => o.Count()));
         string ceiling = Assert.Single(report.Findings, f => f.StartsWith("Ceiling of the answer-switch signal", StringComparison.Ordinal));
         Assert.Contains($"each of the {byPattern.Count} patterns", ceiling, StringComparison.Ordinal);
