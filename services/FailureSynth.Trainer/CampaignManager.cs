@@ -150,6 +150,8 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
 
     private async Task RunAsync(Entry entry)
     {
+        // Every log line of the campaign's work, in this service, names it.
+        using var scope = logger.BeginScope(new Dictionary<string, object?> { ["CampaignId"] = entry.Id });
         var token = entry.Cancellation.Token;
         try
         {
@@ -169,6 +171,7 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
             LogStarting(logger, entry.Id, session, dir);
             var runner = new CampaignRunner(entry.Config, dir, ConfigRoot)
             {
+                CampaignId = entry.Id,
                 Workers = (_, _, _) => new BusWorkers(bus, router, root, entry.Id, session, entry.Config, Stall),
             };
             runner.Note += note => LogNote(logger, entry.Id, note);

@@ -149,6 +149,10 @@ internal sealed class EventBusConsumer : IHostedService, IAsyncDisposable
         activity?.SetTag("messaging.operation.type", "process");
         activity?.SetTag("messaging.destination.name", _options.QueueName);
         activity?.SetTag("messaging.message.id", delivery.BasicProperties.MessageId);
+        // Every log line of the handling (the handler's own included) names the campaign it served.
+        using IDisposable? campaignScope = MessageHeaders.GetString(headers, MessageHeaders.CampaignId) is { } campaignId
+            ? _logger.BeginScope(new Dictionary<string, object?> { ["CampaignId"] = campaignId })
+            : null;
 
         EventSubscription? subscription = _subscriptions.Find(eventTypeName);
         if (subscription is null)
@@ -250,6 +254,7 @@ internal sealed class EventBusConsumer : IHostedService, IAsyncDisposable
             $"dead letter of message '{original.MessageId}'", CancellationToken.None).ConfigureAwait(false);
         await SettleAsync(() => channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, CancellationToken.None)).ConfigureAwait(false);
         activity?.SetStatus(ActivityStatusCode.Error, reason);
+        EventBusDiagnostics.DeadLettered(_options.ServiceName, MessageHeaders.GetString(original.Headers, MessageHeaders.EventType) ?? delivery.RoutingKey, reason);
         _logger.LogWarning("Dead-lettered message '{MessageId}' from {Queue} to {DeadLetterQueue}: {Reason}",
             original.MessageId, _options.QueueName, _options.DeadLetterQueueName, reason);
     }

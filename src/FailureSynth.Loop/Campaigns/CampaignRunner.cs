@@ -7,6 +7,7 @@ using FailureSynth.Loop.Locate;
 using FailureSynth.Loop.Stages;
 using FailureSynth.Loop.Student;
 using FailureSynth.Loop.Teacher;
+using FailureSynth.Loop.Telemetry;
 using FailureSynth.Tensors;
 using FailureSynth.TinyVlm;
 using FailureSynth.TinyVlm.Evaluation;
@@ -41,7 +42,26 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     /// </summary>
     public Func<ComputeContext, ITeacher, IStepLocator, ICampaignWorkers>? Workers { get; init; }
 
+    /// <summary>The id the campaign's spans carry (the Trainer's campaign id); null: the config's name.</summary>
+    public string? CampaignId { get; init; }
+
+    private string Id => CampaignId ?? config.Name;
+
     public async Task<CampaignResult> RunAsync(IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var activity = CampaignTelemetry.StartCampaign(Id, config.Name);
+        try
+        {
+            return await RunIterationsAsync(progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+    }
+
+    private async Task<CampaignResult> RunIterationsAsync(IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
     {
         int threads = config.Threads == 0 ? Environment.ProcessorCount : config.Threads;
         var context = StudentCompute.CreateContext(threads);
@@ -50,7 +70,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
 
         var teacher = new EmbeddedTeacher(config.Teacher.ToOptions());
         var baseSamples = Generate(config.Student.Base);
-        var (checkpoint, baseInfo) = await BaseCheckpointAsync(context, baseSamples, progress, cancellationToken).ConfigureAwait(false);
+        var (checkpoint, baseInfo) = await BaseStageAsync(context, baseSamples, progress, cancellationToken).ConfigureAwait(false);
         var validation = Generate(config.Validation);
         var test = StudentTraining.Examples(Generate(config.Test));
         var imageSize = TinyVlmStudent.FromBytes(checkpoint, context, "base").Model.Config.ImageSize;
@@ -64,6 +84,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions()));
         for (int k = 1; k <= config.Iterations; k++)
         {
+            using var iterationActivity = CampaignTelemetry.StartIteration(Id, config.Name, k);
             string dir = Path.Combine(_out, $"iter-{k}");
             string version = StudentTraining.Version(checkpoint);
 
@@ -71,12 +92,18 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             {
                 var result = await workers.EvaluateAsync(new EvaluationWork($"{config.Name}/{config.Seed}/{k}", checkpoint, version, config.Validation, validation, imageSize, threads),
                     report, cancellationToken).ConfigureAwait(false);
-                return new EvaluateOutput(version, validation.Count, result.Correct, result.Failures);
+                var output = new EvaluateOutput(version, validation.Count, result.Correct, result.Failures);
+                CampaignTelemetry.Evaluated(config.Name, k, output);
+                return output;
             }).ConfigureAwait(false);
 
             var analysed = Analysed(evaluated.Failures, k);
             var located = await StageAsync(dir, k, CampaignStages.Locate, progress, async report =>
-                new LocateOutput(locator.Name, await workers.LocateAsync(analysed, report, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
+            {
+                var output = new LocateOutput(locator.Name, await workers.LocateAsync(analysed, report, cancellationToken).ConfigureAwait(false));
+                CampaignTelemetry.Located(config.Name, k, output);
+                return output;
+            }).ConfigureAwait(false);
 
             var steps = located.Located.ToDictionary(l => l.FailureId, l => l.Step, StringComparer.Ordinal);
             foreach (var (id, step) in steps) allLocated[id] = step;
@@ -86,7 +113,11 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             var diagnoses = diagnosed.Diagnoses.ToDictionary(d => d.FailureId, d => d.Diagnosis, StringComparer.Ordinal);
             var work = analysed.Select(f => new DiagnosedFailure(f, steps[f.Id], diagnoses[f.Id])).ToList();
             var prescribed = await StageAsync(dir, k, CampaignStages.Prescribe, progress, async report =>
-                await PrescribeAsync(teacher, workers, work, k, duplicates, report, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            {
+                var output = await PrescribeAsync(teacher, workers, work, k, duplicates, report, cancellationToken).ConfigureAwait(false);
+                CampaignTelemetry.Prescribed(config.Name, k, output);
+                return output;
+            }).ConfigureAwait(false);
             // Replays of later iterations must see this iteration's accepted samples as duplicates too.
             foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
             allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
@@ -115,6 +146,8 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
                 string promotedVersion = m.Promoted ? trained.ModelVersion : version;
                 return Task.FromResult(new MeasureOutput(m, promotedVersion, promoted));
             }).ConfigureAwait(false);
+            // The gauge holds the latest value, so a resumed campaign reports its accuracies too.
+            CampaignTelemetry.Measured(config.Name, k, measured);
             checkpoint = File.ReadAllBytes(Path.Combine(_out, measured.PromotedCheckpoint));
             iterations.Add(IterationReport.From(k, evaluated, located, diagnosed, prescribed, trained, measured, analysed));
         }
@@ -172,6 +205,14 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         return new StudentExample(p.Id, SceneRasterizer.Render(p.Scene!, imageSize), p.Question, s.Verdict.VerifiedAnswer ?? p.Answer,
             World.Questions.QuestionKeys.Of(p.Program!.Family), World.Skills.ProgramSkills.For(p.Program!, p.Scene!),
             [.. steps.Select(x => new ExampleStep(x.Question, x.Answer))], p.Program, p.Scene);
+    }
+
+    // A method of its own: the stage span is the current activity only until it returns (see StageAsync).
+    private async Task<(byte[] Checkpoint, BaseInfo Info)> BaseStageAsync(ComputeContext context, IReadOnlyList<WorldSample> baseSamples,
+        IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var activity = CampaignTelemetry.StartStage(Id, config.Name, 0, "base");
+        return await BaseCheckpointAsync(context, baseSamples, progress, cancellationToken).ConfigureAwait(false);
     }
 
     internal async Task<(byte[] Checkpoint, BaseInfo Info)> BaseCheckpointAsync(ComputeContext context, IReadOnlyList<WorldSample> baseSamples,
@@ -239,14 +280,29 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     private async Task<T> StageAsync<T>(string dir, int iteration, string stage, IProgress<CampaignProgress>? progress, Func<Action<long, long>, Task<T>> run)
     {
         string path = Path.Combine(dir, stage + ".json");
+        // The stage span starts a trace, so stopping it leaves no current activity: this method's caller keeps its own
+        // (an async method's changes to Activity.Current do not flow back to the caller).
+        using var activity = CampaignTelemetry.StartStage(Id, config.Name, iteration, stage);
         if (File.Exists(path))
         {
+            activity?.SetTag(CampaignTelemetry.ResumedTag, true);
             Note?.Invoke($"Iteration {iteration}: {stage} already done ({Path.GetRelativePath(_out, path)}), not redone.");
             progress?.Report(new CampaignProgress(iteration, stage, 1, 1, "resumed"));
             return Read<T>(path);
         }
         progress?.Report(new CampaignProgress(iteration, stage, 0, 1));
-        T result = await run((done, total) => progress?.Report(new CampaignProgress(iteration, stage, done, total))).ConfigureAwait(false);
+        long started = Stopwatch.GetTimestamp();
+        T result;
+        try
+        {
+            result = await run((done, total) => progress?.Report(new CampaignProgress(iteration, stage, done, total))).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
+        CampaignTelemetry.StageRan(config.Name, stage, Stopwatch.GetElapsedTime(started));
         CampaignJson.Write(path, result);
         progress?.Report(new CampaignProgress(iteration, stage, 1, 1, "done"));
         return result;
