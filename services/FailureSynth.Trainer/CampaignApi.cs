@@ -26,17 +26,20 @@ public static class CampaignApi
             return await next(context);
         }
 
-        var campaigns = app.MapGroup("/campaigns").AddEndpointFilter(RequireKey);
+        // Tags, names and summaries make the OpenAPI document (/openapi/v1.json) read like this class's summary.
+        var campaigns = app.MapGroup("/campaigns").AddEndpointFilter(RequireKey).WithTags("Campaigns")
+            .WithDescription($"Needs the API key in the {ApiKeyHeader} header.").ProducesProblem(401);
 
         // Synthesis throughput on fixed work, through the services or in this process (see SynthesisBench).
-        app.MapGroup("/bench").AddEndpointFilter(RequireKey).MapPost("/synthesis", async (string? mode, int? proposals, SynthesisBench bench, CancellationToken cancellationToken) =>
+        app.MapGroup("/bench").AddEndpointFilter(RequireKey).WithTags("Benchmarks").MapPost("/synthesis", async (string? mode, int? proposals, SynthesisBench bench, CancellationToken cancellationToken) =>
         {
             mode ??= "services";
             if (mode is not ("services" or "in-process")) return Problem(400, $"mode '{mode}' is not known: use services or in-process");
             int n = proposals ?? 2000;
             if (n is < SynthesisBench.Skills or > 200_000) return Problem(400, $"proposals must be from {SynthesisBench.Skills} to 200000 (got {n})");
             return Results.Ok(await bench.RunAsync(mode, n, cancellationToken));
-        });
+        }).WithName("BenchSynthesis").WithSummary("Measures synthesis throughput on fixed work, through the services or in-process.")
+            .WithDescription($"Needs the API key in the {ApiKeyHeader} header.").ProducesProblem(400).ProducesProblem(401);
 
         campaigns.MapPost("", async (HttpRequest request, CampaignManager manager) =>
         {
@@ -60,12 +63,15 @@ public static class CampaignApi
             {
                 return Problem(e.Status, e.Message);
             }
-        });
+        }).WithName("StartCampaign").WithSummary("Starts a campaign from its YAML config (the body); it runs when the trainer is free.")
+            .Accepts<string>("application/yaml", "text/plain").Produces<CampaignStatus>(201).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
 
-        campaigns.MapGet("", (CampaignManager manager) => Results.Ok(manager.List()));
+        campaigns.MapGet("", (CampaignManager manager) => Results.Ok(manager.List()))
+            .WithName("ListCampaigns").WithSummary("Lists every campaign in the data root, oldest first.").Produces<IReadOnlyList<CampaignStatus>>();
 
         campaigns.MapGet("/{id}", (string id, CampaignManager manager) =>
-            Find(id, manager, out var status) ?? Results.Ok(status));
+            Find(id, manager, out var status) ?? Results.Ok(status))
+            .WithName("GetCampaign").WithSummary("A campaign's state, with the progress of every stage so far.").Produces<CampaignStatus>().ProducesProblem(400).ProducesProblem(404);
 
         campaigns.MapPost("/{id}/cancel", (string id, CampaignManager manager) =>
         {
@@ -73,7 +79,8 @@ public static class CampaignApi
             return manager.Cancel(id)
                 ? Results.Accepted($"/campaigns/{id}", manager.Get(id))
                 : Problem(409, $"campaign {id} already finished ({status!.State})");
-        });
+        }).WithName("CancelCampaign").WithSummary("Cancels a queued or running campaign; finished stages stay on disk.")
+            .Produces<CampaignStatus>(202).ProducesProblem(404).ProducesProblem(409);
 
         campaigns.MapGet("/{id}/report", (string id, string? format, CampaignManager manager) =>
         {
@@ -84,14 +91,17 @@ public static class CampaignApi
                 "json" => Results.File(Path.Combine(manager.Folder(id), "report.json"), "application/json"),
                 _ => Problem(400, $"format '{format}' is not known: use md or json"),
             };
-        });
+        }).WithName("GetCampaignReport").WithSummary("The finished campaign's report, as Markdown (format=md) or JSON (format=json).")
+            .Produces(200, contentType: "text/markdown").Produces(200, contentType: "application/json").ProducesProblem(404).ProducesProblem(409);
 
         campaigns.MapGet("/{id}/dataset", (string id, CampaignManager manager) =>
-            Completed(id, manager) ?? Zip(Path.Combine(manager.Folder(id), "dataset"), $"{id}-dataset.zip"));
+            Completed(id, manager) ?? Zip(Path.Combine(manager.Folder(id), "dataset"), $"{id}-dataset.zip"))
+            .WithName("GetCampaignDataset").WithSummary("The finished campaign's dataset folder as a zip.").Produces(200, contentType: "application/zip").ProducesProblem(409);
 
         // Everything but checkpoints: report, charts, dataset, stage files.
         campaigns.MapGet("/{id}/archive", (string id, CampaignManager manager) =>
-            Completed(id, manager) ?? Zip(manager.Folder(id), $"{id}.zip"));
+            Completed(id, manager) ?? Zip(manager.Folder(id), $"{id}.zip"))
+            .WithName("GetCampaignArchive").WithSummary("Everything of a finished campaign but its checkpoints, as a zip.").Produces(200, contentType: "application/zip").ProducesProblem(409);
     }
 
     private static IResult? Find(string id, CampaignManager manager, out CampaignStatus? status)

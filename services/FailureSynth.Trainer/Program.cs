@@ -17,6 +17,7 @@ builder.AddLoopService("trainer", concurrentHandlers: 8)
 builder.Services.AddSingleton<ReplyRouter>();
 builder.Services.AddSingleton<CampaignManager>();
 builder.Services.AddSingleton<SynthesisBench>();
+builder.Services.AddOpenApi();
 
 string? apiKey = builder.Configuration["FailureSynth:ApiKey"];
 var app = builder.Build();
@@ -26,6 +27,7 @@ if (string.IsNullOrWhiteSpace(apiKey))
     app.Logger.LogWarning("FailureSynth:ApiKey is not set; this run's campaign API key is {ApiKey} (set FailureSynth__ApiKey to choose one)", apiKey);
 }
 app.MapDefaultEndpoints();
+app.MapOpenApi(); // /openapi/v1.json: the campaign API described (the document needs no key)
 app.MapCampaignApi(apiKey);
 app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<CampaignManager>().LoadAndResume());
 app.Run();
