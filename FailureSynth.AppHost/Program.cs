@@ -38,7 +38,8 @@ var qualityFilter = builder.AddService<Projects.FailureSynth_QualityFilter>("qua
 builder.AddService<Projects.FailureSynth_Trainer>("trainer", command, dataRoot).Needs(messaging, cache)
     .WithEnvironment("FailureSynth__ApiKey", apiKey)
     .WithEnvironment("FailureSynth__ConfigRoot", Directory.GetCurrentDirectory())
-    .WithReference(student).WithReference(teacher).WithReference(imageSynth).WithReference(qualityFilter);
+    .WithReference(student).WithReference(teacher).WithReference(imageSynth).WithReference(qualityFilter)
+    .WithCampaignCommands(apiKey);   // dashboard: start the demo campaign, cancel the running one
 
 await using var app = builder.Build();
 return await CommandRunner.RunAsync(app, command, apiKey);
