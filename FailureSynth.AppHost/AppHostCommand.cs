@@ -2,17 +2,27 @@ using System.Globalization;
 
 namespace FailureSynth.AppHost;
 
-/// <summary>What the AppHost was asked to do, from the arguments the hosting options left over.</summary>
-public sealed record AppHostCommand(string Kind, string? CampaignFile, string? OutputDirectory, int Proposals, IReadOnlyDictionary<string, int> Replicas, IReadOnlyList<Fault> Faults)
+/// <summary>What the AppHost was asked to do; arguments of the form <c>--Key=Value</c> go to Aspire's configuration.</summary>
+public sealed record AppHostCommand(string Kind, string? CampaignFile, string? OutputDirectory, int Proposals, IReadOnlyDictionary<string, int> Replicas,
+    IReadOnlyList<Fault> Faults, IReadOnlyList<string> AspireArgs)
 {
     public static readonly string[] Services = ["student", "teacher", "imagesynth", "qualityfilter", "trainer"];
 
     public const string Usage =
-        "Usage: dotnet run --project FailureSynth.AppHost [-- OPTIONS]                     bring the system up (Ctrl+C stops it)\n" +
-        "       dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR   run one campaign through the services\n" +
-        "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N]\n" +
-        "       run ... --fault STAGE=ACTION  inject a fault midway (kill:SERVICE, flush:cache, restart:messaging, poison:SERVICE)\n" +
-        "Options: --replicas SERVICE=N (repeatable; services: student, teacher, imagesynth, qualityfilter, trainer), --run-dir DIR, --no-build, --quiet.";
+        "Usage: dotnet run --project FailureSynth.AppHost [-- OPTIONS]                     bring the system up; Ctrl+C stops it\n" +
+        "       dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR   run one campaign through the services, then stop\n" +
+        "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] synthesis throughput through the services\n" +
+        "Options:\n" +
+        "  --replicas SERVICE=N      replicas of a service (repeatable; student, teacher, imagesynth, qualityfilter; the trainer runs once)\n" +
+        "  --fault STAGE=ACTION      with run: inject a fault once the campaign reaches STAGE (or K:STAGE for iteration K):\n" +
+        "                            kill:SERVICE (kill -9, restarted by the AppHost), flush:cache (Redis FLUSHALL),\n" +
+        "                            restart:messaging (Aspire's restart command on the broker), poison:SERVICE (a malformed message)\n" +
+        "  --infrastructure KIND     messaging and cache as 'containers', local 'processes' (OS packages), or 'auto' (default)\n" +
+        "  --run-dir DIR             where broker and cache data, and the services' shared files go\n" +
+        "  --help                    this text; starts nothing\n" +
+        "The dashboard's URL and login token are printed once it is up; the campaign API key is FAILURESYNTH_API_KEY or a new one per run.";
+
+    public static bool WantsHelp(IReadOnlyList<string> args) => args.Any(a => a is "--help" or "-h" or "-?" or "help");
 
     public static AppHostCommand Parse(IReadOnlyList<string> args)
     {
@@ -21,6 +31,7 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
         int proposals = 2000;
         var replicas = new Dictionary<string, int>(StringComparer.Ordinal);
         var faults = new List<Fault>();
+        var aspire = new List<string>();
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -44,6 +55,12 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
                 case "--fault":
                     faults.Add(Fault.Parse(Value()));
                     break;
+                case "--infrastructure":
+                    aspire.Add($"--{InfrastructureExtensions.SettingKey}={Value()}");
+                    break;
+                case "--run-dir":
+                    aspire.Add($"--{RunDirectory.SettingKey}={Path.GetFullPath(Value())}");
+                    break;
                 case "--replicas":
                     string spec = Value();
                     string[] parts = spec.Split('=');
@@ -51,6 +68,9 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
                         throw new ArgumentException($"--replicas '{spec}' must be SERVICE=N with N from 1 to 16 and SERVICE one of {string.Join(", ", Services)}.");
                     if (parts[0] == "trainer" && n != 1) throw new ArgumentException("The trainer runs as one replica (one active trainer per campaign).");
                     replicas[parts[0]] = n;
+                    break;
+                case var setting when setting.StartsWith("--", StringComparison.Ordinal) && setting.Contains('=', StringComparison.Ordinal):
+                    aspire.Add(setting); // configuration for Aspire and the AppHost, e.g. --FailureSynth:Infrastructure=processes
                     break;
                 default:
                     throw new ArgumentException($"Unknown argument '{a}'.");
@@ -63,18 +83,32 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
             campaign = Path.GetFullPath(campaign!);
         }
         else if (output is not null || faults.Count > 0) throw new ArgumentException("--out and --fault belong to run.");
-        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults);
+        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire);
     }
+
+    public int ReplicasOf(string service) => Replicas.TryGetValue(service, out int n) ? n : 1;
 }
 
-/// <summary>Finds the repository (the folder holding FailureSynth.sln) the AppHost was built from.</summary>
-public static class Repository
+/// <summary>
+/// The AppHost's own folder for this run: broker and cache data, and the data root every service shares (images,
+/// checkpoints, campaign folders). <c>FailureSynth:RunDirectory</c> (<c>--run-dir</c>); by default
+/// <c>out/apphost/TIMESTAMP</c> in the repository, or <c>DIR/.apphost</c> for <c>run … --out DIR</c> (replaced on each run).
+/// </summary>
+public static class RunDirectory
 {
-    public static string Root()
+    public const string SettingKey = "FailureSynth:RunDirectory";
+
+    public static string Prepare(IDistributedApplicationBuilder builder, AppHostCommand command)
     {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "FailureSynth.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("FailureSynth.sln was not found above the current folder or the AppHost's own folder; run the AppHost from the repository.");
+        if (builder.Configuration[SettingKey] is { Length: > 0 } chosen) return Directory.CreateDirectory(chosen).FullName;
+        if (command.OutputDirectory is { } output)
+        {
+            string folder = Path.Combine(output, ".apphost");
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            return Directory.CreateDirectory(folder).FullName;
+        }
+        // Beside the repository's other outputs (dotnet run starts the AppHost in its own project folder).
+        return Directory.CreateDirectory(Path.Combine(builder.AppHostDirectory, "..", "out", "apphost",
+            DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture))).FullName;
     }
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using FailureSynth.Hosting;
-using FailureSynth.Redis;
 using RabbitMQ.Client;
 
 namespace FailureSynth.AppHost;
@@ -10,8 +8,8 @@ namespace FailureSynth.AppHost;
 /// A fault injected on purpose while a campaign runs, to show the system absorbs it: <c>--fault STAGE=ACTION</c>,
 /// STAGE being a stage name (iteration 1) or <c>K:stage</c>; the action runs once, as soon as the campaign is
 /// seen in that stage or a later one (its status is polled four times a second, so a short stage may be seen
-/// only after it ended). Actions: <c>kill:SERVICE</c> (SIGKILL of replica 0), <c>flush:cache</c> (Redis FLUSHALL),
-/// <c>restart:messaging</c> (SIGTERM to the broker, which the AppHost then restarts), <c>poison:SERVICE</c>
+/// only after it ended). Actions: <c>kill:SERVICE</c> (SIGKILL of its first replica; the restart policy brings it back), <c>flush:cache</c> (Redis FLUSHALL),
+/// <c>restart:messaging</c> (Aspire's restart command on the broker), <c>poison:SERVICE</c>
 /// (a malformed message published by hand to an event type the service consumes).
 /// </summary>
 public sealed record Fault(int Iteration, string Stage, string Action, string Target)
@@ -69,25 +67,24 @@ public sealed record Fault(int Iteration, string Stage, string Action, string Ta
         switch (Action)
         {
             case "kill":
-                int pid = app.GetStatus(Target).ProcessId ?? throw new InvalidOperationException($"{Target} has no process to kill.");
-                Console.WriteLine($"[fault] kill -9 {Target}-0 (pid {pid})");
+                int pid = await app.ProcessIdAsync(Target, cancellationToken);
+                Console.WriteLine($"[fault] kill -9 {Target} (pid {pid}); the AppHost's restart policy brings it back");
                 System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: false);
                 break;
             case "flush":
-                await using (var redis = RedisConnection.Create(app.GetConnectionString("cache")!))
+                await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(await app.ConnectionStringAsync("cache", cancellationToken) + ",allowAdmin=true"))
                 {
-                    await redis.GetDatabase().ExecuteAsync("FLUSHALL", [], cancellationToken);
+                    foreach (var server in redis.GetServers()) await server.FlushAllDatabasesAsync();
                 }
                 Console.WriteLine("[fault] Redis FLUSHALL");
                 break;
             case "restart":
-                int broker = app.GetStatus("messaging").ProcessId ?? throw new InvalidOperationException("The broker has no process.");
-                Console.WriteLine($"[fault] SIGTERM to rabbitmq-server (pid {broker}); the AppHost restarts it");
-                System.Diagnostics.Process.Start("kill", ["-TERM", broker.ToString(CultureInfo.InvariantCulture)]).WaitForExit();
+                Console.WriteLine("[fault] restarting the broker with Aspire's restart command");
+                await app.RestartResourceAsync(Target, cancellationToken);
                 break;
             case "poison":
                 string type = ConsumedEvent[Target];
-                var factory = new ConnectionFactory { Uri = new Uri(app.GetConnectionString("messaging")!) };
+                var factory = new ConnectionFactory { Uri = new Uri(await app.ConnectionStringAsync("messaging", cancellationToken)) };
                 await using (var connection = await factory.CreateConnectionAsync(cancellationToken))
                 await using (var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken))
                 {
@@ -114,7 +111,7 @@ public static class QueueReport
 {
     public static async Task<long> PrintAsync(DistributedApplication app, CancellationToken cancellationToken)
     {
-        var factory = new ConnectionFactory { Uri = new Uri(app.GetConnectionString("messaging")!) };
+        var factory = new ConnectionFactory { Uri = new Uri(await app.ConnectionStringAsync("messaging", cancellationToken)) };
         await using var connection = await factory.CreateConnectionAsync(cancellationToken);
         long dead = 0, left = 0;
         foreach (string service in AppHostCommand.Services)

@@ -5,7 +5,7 @@ using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Stages;
 using FailureSynth.Loop.Student;
 using FailureSynth.Messaging;
-using FailureSynth.Redis;
+using StackExchange.Redis;
 using FailureSynth.World;
 using FailureSynth.World.Rendering;
 
@@ -16,7 +16,7 @@ namespace FailureSynth.Student;
 /// by model version and sample id; a batch is answered from the cache only when every sample of it is there, so
 /// the network always sees the same batches as in-process (same numbers).
 /// </summary>
-public sealed partial class EvaluationHandler(IEventBus bus, StudentModels models, IRedisDatabase redis, ILogger<EvaluationHandler> logger)
+public sealed partial class EvaluationHandler(IEventBus bus, StudentModels models, IConnectionMultiplexer redis, ILogger<EvaluationHandler> logger)
     : IIntegrationEventHandler<EvaluationRequested>
 {
     private static readonly ActivitySource Source = new("FailureSynth.Student");
@@ -29,7 +29,7 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
         var samples = new WorldSample[request.Count];
         Parallel.For(0, request.Count, i => samples[i] = generator.Generate(request.Split.Seed, request.Start + i));
 
-        var cache = new RedisCallCache(redis, "fs:student:", logger);
+        var cache = new RedisCallCache(redis.GetDatabase(), "fs:student:", logger);
         var keys = samples.Select(s => RedisCallCache.Key(version, s.Id)).ToArray();
         var replies = new StudentReply[samples.Length];
         bool allCached = true;

@@ -12,7 +12,7 @@ builder.AddLoopService("teacher", concurrentHandlers: 8)
     .AddSubscription<RetrievalRequested, RetrieveHandler>();
 builder.Services.AddSingleton<PoolCache>();
 builder.Services.AddSingleton(sp => new TeacherCalls(new FailureSynth.Caching.RedisCallCache(
-    sp.GetRequiredService<FailureSynth.Redis.IRedisDatabase>(), "fs:teacher:", sp.GetRequiredService<ILogger<TeacherCalls>>())));
+    sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase(), "fs:teacher:", sp.GetRequiredService<ILogger<TeacherCalls>>())));
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

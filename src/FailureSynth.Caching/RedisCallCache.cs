@@ -1,6 +1,7 @@
 using System.Text.Json;
-using FailureSynth.Loop.Common;
-using FailureSynth.Redis;
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,11 +13,11 @@ namespace FailureSynth.Caching;
 /// version and sample id. Redis is an accelerator here (ARCHITECTURE §5): when it fails, or holds a
 /// value that does not parse, the cache answers with a miss, logs why, and never throws.
 /// </summary>
-public sealed class RedisCallCache(IRedisDatabase database, string prefix, ILogger? logger = null, JsonSerializerOptions? jsonOptions = null)
+public sealed class RedisCallCache(IDatabase database, string prefix, ILogger? logger = null, JsonSerializerOptions? jsonOptions = null)
 {
     private const string Component = "call cache";
 
-    private readonly IRedisDatabase _database = database ?? throw new ArgumentNullException(nameof(database));
+    private readonly IDatabase _database = database ?? throw new ArgumentNullException(nameof(database));
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private readonly JsonSerializerOptions _jsonOptions = jsonOptions ?? JsonSerializerOptions.Default;
     private readonly RedisOutage _outage = new(Component, logger ?? NullLogger.Instance);
@@ -29,7 +30,7 @@ public sealed class RedisCallCache(IRedisDatabase database, string prefix, ILogg
     /// <summary>True from a Redis failure until Redis next answers this cache.</summary>
     public bool IsRedisUnavailable => _outage.IsDown;
 
-    /// <summary>The cache key of a call: lowercase hex SHA-256 of its parts (e.g. model, prompt), the same on every machine.</summary>
+    /// <summary>The cache key of a call: lowercase hex SHA-256 of its parts (e.g. model, prompt) joined by a unit separator, the same on every machine.</summary>
     public static string Key(params string[] parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
@@ -38,7 +39,7 @@ public sealed class RedisCallCache(IRedisDatabase database, string prefix, ILogg
         for (int i = 0; i < parts.Length; i++)
             if (parts[i] is null)
                 throw new ArgumentException($"Part {i} of the cache key is null; pass an empty string if that part is absent, so that absent and empty cannot collide with another key by accident.", nameof(parts));
-        return StableHash.Hex(parts);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u001f', parts))));
     }
 
     /// <summary>The Redis key a cache key is stored under.</summary>
@@ -61,7 +62,7 @@ public sealed class RedisCallCache(IRedisDatabase database, string prefix, ILogg
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(value, _jsonOptions);
         try
         {
-            await _database.StringSetAsync(redisKey, json, expiry, When.Always, cancellationToken).ConfigureAwait(false);
+            await _database.StringSetAsync(redisKey, json, expiry, When.Always).ConfigureAwait(false);
         }
         catch (Exception e) when (RedisOutage.IsRedisFailure(e))
         {
@@ -96,7 +97,7 @@ public sealed class RedisCallCache(IRedisDatabase database, string prefix, ILogg
         RedisValue raw;
         try
         {
-            raw = await _database.StringGetAsync(redisKey, cancellationToken).ConfigureAwait(false);
+            raw = await _database.StringGetAsync(redisKey).ConfigureAwait(false);
         }
         catch (Exception e) when (RedisOutage.IsRedisFailure(e))
         {
@@ -107,7 +108,7 @@ public sealed class RedisCallCache(IRedisDatabase database, string prefix, ILogg
         if (raw.IsNull) return (false, default);
         try
         {
-            return (true, JsonSerializer.Deserialize<T>(raw.ToMemory().Span, _jsonOptions));
+            return (true, JsonSerializer.Deserialize<T>((byte[])raw!, _jsonOptions));
         }
         catch (JsonException e)
         {

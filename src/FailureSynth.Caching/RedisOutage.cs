@@ -1,10 +1,10 @@
-using FailureSynth.Redis;
+using StackExchange.Redis;
 using Microsoft.Extensions.Logging;
 
 namespace FailureSynth.Caching;
 
 /// <summary>
-/// Tracks whether Redis answers one accelerator (the call cache, the progress counters), so that an
+/// Tracks whether Redis answers one accelerator (the call caches), so that an
 /// outage is logged once as a warning when it starts and once when it ends, not on every call.
 /// </summary>
 internal sealed class RedisOutage(string component, ILogger logger)
@@ -37,7 +37,7 @@ internal sealed class RedisOutage(string component, ILogger logger)
 /// <summary>The caching library's log messages, in one place so that their wording and levels stay consistent.</summary>
 internal static partial class CachingLog
 {
-    [LoggerMessage(1, LogLevel.Warning, "Redis is unavailable to the {Component} ({Operation} {Key} failed: {Reason}); carrying on without it (cache misses, counters not kept) until it answers again")]
+    [LoggerMessage(1, LogLevel.Warning, "Redis is unavailable to the {Component} ({Operation} {Key} failed: {Reason}); carrying on without it (cache misses) until it answers again")]
     public static partial void RedisUnavailable(ILogger logger, string component, string operation, string key, string reason, Exception exception);
 
     [LoggerMessage(2, LogLevel.Debug, "Redis is still unavailable to the {Component} ({Operation} {Key} failed: {Reason})")]
@@ -49,6 +49,4 @@ internal static partial class CachingLog
     [LoggerMessage(4, LogLevel.Warning, "The {Component} found a value at {Key} that is not valid JSON for {Type} ({Reason}); treating it as a miss, to be overwritten")]
     public static partial void CorruptValue(ILogger logger, string component, string key, string type, string reason);
 
-    [LoggerMessage(5, LogLevel.Warning, "The {Component} found field {Field} of {Key} holding '{Value}', not an integer; leaving it out")]
-    public static partial void NonIntegerCounter(ILogger logger, string component, string key, string field, string value);
 }

@@ -1,5 +1,5 @@
 using FailureSynth.Messaging;
-using FailureSynth.Redis;
+using StackExchange.Redis;
 
 namespace FailureSynth.Caching;
 
@@ -8,9 +8,9 @@ namespace FailureSynth.Caching;
 /// replica is not handled twice. Redis failures propagate: the consumer then leaves the message
 /// unacknowledged and it is retried, rather than guessing whether the handler already ran.
 /// </summary>
-public sealed class RedisProcessedEventStore(IRedisDatabase database, string prefix = RedisKeys.Root, TimeSpan? ttl = null) : IProcessedEventStore
+public sealed class RedisProcessedEventStore(IDatabase database, string prefix = RedisKeys.Root, TimeSpan? ttl = null) : IProcessedEventStore
 {
-    private readonly IRedisDatabase _database = database ?? throw new ArgumentNullException(nameof(database));
+    private readonly IDatabase _database = database ?? throw new ArgumentNullException(nameof(database));
 
     public string Prefix { get; } = string.IsNullOrWhiteSpace(prefix)
         ? throw new ArgumentException($"The key prefix '{prefix}' is empty; pass the prefix the replicas share (\"{RedisKeys.Root}\" by default).", nameof(prefix))
@@ -23,10 +23,10 @@ public sealed class RedisProcessedEventStore(IRedisDatabase database, string pre
     public TimeSpan? Ttl { get; } = RedisKeys.Ttl(ttl, nameof(ttl));
 
     public Task<bool> IsProcessedAsync(string handler, string eventId, CancellationToken cancellationToken = default) =>
-        _database.KeyExistsAsync(Key(handler, eventId), cancellationToken);
+        _database.KeyExistsAsync(Key(handler, eventId));
 
     public Task<bool> TryMarkProcessedAsync(string handler, string eventId, CancellationToken cancellationToken = default) =>
-        _database.StringSetAsync(Key(handler, eventId), "1", Ttl, When.NotExists, cancellationToken);
+        _database.StringSetAsync(Key(handler, eventId), "1", Ttl, When.NotExists);
 
     private string Key(string handler, string eventId)
     {

@@ -1,7 +1,7 @@
 using FailureSynth.Caching;
 using FailureSynth.Events;
 using FailureSynth.Messaging;
-using FailureSynth.Redis;
+using StackExchange.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,12 +18,12 @@ public static class LoopServiceRegistration
     public static IEventBusBuilder AddLoopService(this IHostApplicationBuilder builder, string serviceName, int concurrentHandlers = 1)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddRedisClient("cache");
+        builder.AddRedisClient("cache"); // Aspire's client integration: IConnectionMultiplexer, health check, tracing
         string root = builder.Configuration[DataRoot.ConfigurationKey] ?? "";
         var dataRoot = new DataRoot(root);
         builder.Services.AddSingleton(dataRoot);
         builder.Services.AddSingleton<TeacherPool>();
-        builder.Services.AddSingleton<IProcessedEventStore>(sp => new RedisProcessedEventStore(sp.GetRequiredService<IRedisDatabase>(), ttl: TimeSpan.FromDays(2)));
+        builder.Services.AddSingleton<IProcessedEventStore>(sp => new RedisProcessedEventStore(sp.GetRequiredService<IConnectionMultiplexer>().GetDatabase(), ttl: TimeSpan.FromDays(2)));
         int handlers = builder.Configuration.GetValue("EventBus:ConcurrentHandlers", concurrentHandlers);
         return builder.AddEventBus(serviceName, options => options.ConcurrentHandlers = handlers);
     }

@@ -1,43 +1,35 @@
 using FailureSynth.Messaging;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>
-/// The messaging registrations in the shape Aspire gives them (<c>builder.AddRabbitMQClient("messaging")</c>),
-/// so a real Aspire AppHost can host FailureSynth services unchanged.
-/// </summary>
+/// <summary>The event bus of a service, on the RabbitMQ connection of Aspire's client integration.</summary>
 public static class MessagingHostApplicationBuilderExtensions
 {
     /// <summary>
-    /// Registers the RabbitMQ connection from <c>ConnectionStrings:{connectionName}</c>, failing
-    /// at once, with the key's name, when it is missing or malformed.
-    /// </summary>
-    public static void AddRabbitMQClient(this IHostApplicationBuilder builder, string connectionName = "messaging", Action<RabbitMqClientSettings>? configure = null)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionName);
-        var settings = new RabbitMqClientSettings
-        {
-            ConnectionName = connectionName,
-            ClientProvidedName = builder.Environment.ApplicationName,
-        };
-        configure?.Invoke(settings);
-        settings.ConnectionString ??= builder.Configuration.GetConnectionString(settings.ConnectionName);
-        AmqpConnectionString.Parse(settings.ConnectionName, settings.ConnectionString);
-        builder.Services.AddRabbitMQClient(settings);
-    }
-
-    /// <summary>
     /// The service's event bus: settings from the <c>EventBus</c> configuration section, then
-    /// <paramref name="configure"/>; adds the RabbitMQ connection when not added yet.
+    /// <paramref name="configure"/>; adds Aspire's RabbitMQ client (<c>ConnectionStrings:{connectionName}</c>, with
+    /// its health check and tracing) when the service has not added it yet.
     /// </summary>
     public static IEventBusBuilder AddEventBus(this IHostApplicationBuilder builder, string serviceName, Action<EventBusOptions>? configure = null, string connectionName = "messaging")
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (!builder.Services.Any(d => d.ServiceType == typeof(RabbitMqConnectionProvider)))
-            builder.AddRabbitMQClient(connectionName);
+        if (!builder.Services.Any(d => d.ServiceType == typeof(IConnection)))
+        {
+            if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(connectionName)))
+                throw new MessagingConfigurationException(
+                    $"ConnectionStrings:{connectionName} is not set. Set it to amqp://user:pass@host:port (environment variable ConnectionStrings__{connectionName}); the AppHost sets it for services that reference the broker.");
+            builder.AddRabbitMQClient(connectionName, configureConnectionFactory: factory =>
+            {
+                // The bus's contract relies on both: a broker restart must not lose the service's consumers.
+                factory.AutomaticRecoveryEnabled = true;
+                factory.TopologyRecoveryEnabled = true;
+                factory.NetworkRecoveryInterval = TimeSpan.FromSeconds(2);
+                factory.ClientProvidedName = builder.Environment.ApplicationName;
+            });
+        }
         builder.Services.AddOptions<EventBusOptions>().Bind(builder.Configuration.GetSection("EventBus"));
         return builder.Services.AddEventBus(serviceName, configure);
     }

@@ -152,21 +152,12 @@ public sealed class RabbitMqEventBus : IEventBus, IAsyncDisposable
     }
 
     internal static RabbitMqConnectionProvider RequireConnectionProvider(IServiceProvider services, string serviceName) =>
-        services.GetService<RabbitMqConnectionProvider>()
-        ?? throw new MessagingConfigurationException(
-            $"The event bus of service '{serviceName}' has no RabbitMQ connection: call builder.AddRabbitMQClient(\"messaging\") (or services.AddRabbitMQClient) before AddEventBus.");
+        !services.GetRequiredService<IServiceProviderIsService>().IsService(typeof(IConnection))
+            ? throw new MessagingConfigurationException(
+                $"The event bus of service '{serviceName}' has no RabbitMQ connection: call builder.AddRabbitMQClient(\"messaging\") (Aspire's client integration) before AddEventBus.")
+            : services.GetRequiredService<RabbitMqConnectionProvider>();
 
-    private string SafeEndpoint()
-    {
-        try
-        {
-            return _connections.Endpoint;
-        }
-        catch (MessagingConfigurationException)
-        {
-            return $"ConnectionStrings:{_connections.ConnectionName}";
-        }
-    }
+    private string SafeEndpoint() => _connections.Endpoint;
 
     public ValueTask DisposeAsync() => _channels.DisposeAsync();
 }
