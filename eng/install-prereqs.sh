@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the operating-system packages FailureSynth needs, when they are missing.
 # As root it uses apt-get; otherwise it prints the exact command to run and fails.
-# Usage: eng/install-prereqs.sh [--with-torch] [--with-browser]
+# Usage: eng/install-prereqs.sh [--with-torch] [--with-browser] [--with-deploy]
+#   --with-deploy: docker-compose (validates deploy/compose.yaml offline) and, for eng/build-images.sh --local,
+#   podman, buildah and debootstrap. kubectl (with kustomize) is not a Debian package here: see docs/deploy.md.
 set -euo pipefail
 
 packages=(rabbitmq-server redis-server libopenblas0 pngcheck)
@@ -9,7 +11,8 @@ for arg in "$@"; do
   case "$arg" in
     --with-torch) packages+=(python3-torch) ;;
     --with-browser) packages+=(chromium) ;;
-    *) echo "install-prereqs: unknown option '$arg' (known: --with-torch, --with-browser)" >&2; exit 2 ;;
+    --with-deploy) packages+=(docker-compose podman buildah debootstrap) ;;
+    *) echo "install-prereqs: unknown option '$arg' (known: --with-torch, --with-browser, --with-deploy)" >&2; exit 2 ;;
   esac
 done
 
