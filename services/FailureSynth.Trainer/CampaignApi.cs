@@ -16,22 +16,25 @@ public static class CampaignApi
 
     public static void MapCampaignApi(this WebApplication app, string apiKey)
     {
+        // Hashes have one length whatever the key sent, so the fixed-time comparison does not reveal the key's length either.
+        byte[] expected = SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
         async ValueTask<object?> RequireKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
         {
             string? given = context.HttpContext.Request.Headers[ApiKeyHeader];
             if (string.IsNullOrEmpty(given))
                 return Problem(401, $"missing API key: send it in the {ApiKeyHeader} header");
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(apiKey)))
+            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expected))
                 return Problem(401, $"wrong API key in the {ApiKeyHeader} header");
             return await next(context);
         }
 
         // Tags, names and summaries make the OpenAPI document (/openapi/v1.json) read like this class's summary.
-        var campaigns = app.MapGroup("/campaigns").AddEndpointFilter(RequireKey).WithTags("Campaigns")
-            .WithDescription($"Needs the API key in the {ApiKeyHeader} header.").ProducesProblem(401);
+        var campaigns = app.MapGroup("/campaigns").AddEndpointFilter(RequireKey).RequireRateLimiting(CampaignApiSecurity.RatePolicy)
+            .WithTags("Campaigns").WithDescription($"Needs the API key in the {ApiKeyHeader} header.").ProducesProblem(401);
 
         // Synthesis throughput on fixed work, through the services or in this process (see SynthesisBench).
-        app.MapGroup("/bench").AddEndpointFilter(RequireKey).WithTags("Benchmarks").MapPost("/synthesis", async (string? mode, int? proposals, SynthesisBench bench, CancellationToken cancellationToken) =>
+        app.MapGroup("/bench").AddEndpointFilter(RequireKey).RequireRateLimiting(CampaignApiSecurity.RatePolicy).WithTags("Benchmarks")
+            .MapPost("/synthesis", async (string? mode, int? proposals, SynthesisBench bench, CancellationToken cancellationToken) =>
         {
             mode ??= "services";
             if (mode is not ("services" or "in-process")) return Problem(400, $"mode '{mode}' is not known: use services or in-process");
@@ -85,12 +88,16 @@ public static class CampaignApi
         campaigns.MapGet("/{id}/report", (string id, string? format, CampaignManager manager) =>
         {
             if (Completed(id, manager) is { } problem) return problem;
-            return format switch
+            var (file, type) = format switch
             {
-                null or "md" => Results.File(Path.Combine(manager.Folder(id), "report.md"), "text/markdown; charset=utf-8"),
-                "json" => Results.File(Path.Combine(manager.Folder(id), "report.json"), "application/json"),
-                _ => Problem(400, $"format '{format}' is not known: use md or json"),
+                null or "md" => ("report.md", "text/markdown; charset=utf-8"),
+                "json" => ("report.json", "application/json"),
+                _ => (null, null),
             };
+            if (file is null) return Problem(400, "format is not known: use md or json");
+            string path = Path.Combine(manager.Folder(id), file);
+            // The file's absence is the campaign's problem, not the caller's: say which file, never where it was looked for.
+            return File.Exists(path) ? Results.File(path, type) : Problem(404, $"campaign {id} has no {file}");
         }).WithName("GetCampaignReport").WithSummary("The finished campaign's report, as Markdown (format=md) or JSON (format=json).")
             .Produces(200, contentType: "text/markdown").Produces(200, contentType: "application/json").ProducesProblem(404).ProducesProblem(409);
 
@@ -107,7 +114,7 @@ public static class CampaignApi
     private static IResult? Find(string id, CampaignManager manager, out CampaignStatus? status)
     {
         status = null;
-        if (!CampaignManager.IsValidId(id)) return Problem(400, $"'{id}' is not a campaign id (lowercase letters, digits and '-')");
+        if (!CampaignManager.IsValidId(id)) return Problem(400, $"'{(id.Length > 40 ? id[..40] + "..." : id)}' is not a campaign id (lowercase letters, digits and '-')");
         status = manager.Get(id);
         return status is null ? Problem(404, $"no campaign '{id}'") : null;
     }

@@ -61,7 +61,14 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
 
     public string CampaignsRoot { get; } = root.Resolve("campaigns");
 
-    private string ConfigRoot => configuration["FailureSynth:ConfigRoot"] is { Length: > 0 } r ? Path.GetFullPath(r) : Directory.GetCurrentDirectory();
+    /// <summary>
+    /// The folder a campaign's relative paths (student.checkpoint, student.cache) resolve against and must stay inside:
+    /// the data root, or the folder the operator names in FailureSynth:ConfigRoot.
+    /// </summary>
+    private string ConfigRoot => configuration["FailureSynth:ConfigRoot"] is { Length: > 0 } r ? Path.GetFullPath(r) : root.Path;
+
+    private CampaignApiOptions Options => _options ??= CampaignApiOptions.From(configuration);
+    private CampaignApiOptions? _options;
 
     private TimeSpan Stall => TimeSpan.FromSeconds(configuration.GetValue("FailureSynth:ReplyTimeoutSeconds", 600));
 
@@ -85,6 +92,12 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
         {
             throw new CampaignRequestException(400, e.Message);
         }
+        // A caller is not this machine's user: no path outside the data root, no budget over the server's limits.
+        var problems = config.ConfinedPathProblems(ConfigRoot).Concat(Options.Limits.Problems(config, " on this server")).ToList();
+        if (problems.Count > 0) throw new CampaignRequestException(400, "the request body: " + string.Join("; ", problems));
+        int active = _campaigns.Values.Count(e => !e.Status.Finished);
+        if (active >= Options.ActiveCampaigns)
+            throw new CampaignRequestException(429, $"{active} campaigns are queued or running, the limit on this server is {Options.ActiveCampaigns}; retry when one finishes");
         string id;
         lock (_idGate)
         {
@@ -193,7 +206,7 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
         }
         catch (Exception e)
         {
-            Finish(entry, CampaignState.Failed, $"{e.GetType().Name}: {e.Message}", e);
+            Finish(entry, CampaignState.Failed, $"{e.GetType().Name}: {WithoutServerPaths(e.Message)}", e);
         }
         finally
         {
@@ -208,6 +221,10 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
         if (exception is not null) LogFailed(logger, exception, entry.Id);
         else LogFinished(logger, entry.Id, state);
     }
+
+    // The status is served to callers: the server's own folders stay in its log.
+    private string WithoutServerPaths(string message) =>
+        message.Replace(CampaignsRoot + Path.DirectorySeparatorChar, "campaigns/", StringComparison.Ordinal).Replace(ConfigRoot, "<data root>", StringComparison.Ordinal).Replace(root.Path, "<data root>", StringComparison.Ordinal);
 
     private static int NextSession(string dir)
     {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using FailureSynth.Events;
 using FailureSynth.Messaging;
 using FailureSynth.Trainer;
@@ -19,13 +18,12 @@ builder.Services.AddSingleton<CampaignManager>();
 builder.Services.AddSingleton<SynthesisBench>();
 builder.Services.AddOpenApi();
 
-string? apiKey = builder.Configuration["FailureSynth:ApiKey"];
+builder.AddCampaignApiSecurity();
+
+// Never through ILogger: logs leave the process over OTLP.
+string apiKey = CampaignApiKey.FromConfiguration(builder.Configuration, Console.Out);
 var app = builder.Build();
-if (string.IsNullOrWhiteSpace(apiKey))
-{
-    apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-    app.Logger.LogWarning("FailureSynth:ApiKey is not set; this run's campaign API key is {ApiKey} (set FailureSynth__ApiKey to choose one)", apiKey);
-}
+app.UseCampaignApiSecurity();
 app.MapDefaultEndpoints();
 app.MapOpenApi(); // /openapi/v1.json: the campaign API described (the document needs no key)
 app.MapCampaignApi(apiKey);

@@ -164,47 +164,88 @@ public sealed class CampaignConfig
             string message = (e.InnerException ?? e).Message;
             throw new CampaignConfigException($"{source}: line {e.Start.Line}, column {e.Start.Column}: {Clean(message)}");
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet 16 lets these out of its scanner and parser on some malformed documents (fuzzing found
+            // "...\nb" and "!![", docs/security.md): they are bad input, not a failure of ours.
+            throw new CampaignConfigException($"{source}: not valid YAML ({e.Message.Replace(" (Parameter 'value')", "", StringComparison.Ordinal).TrimEnd('.')}); see campaigns/demo.yaml for the format");
+        }
         config ??= new CampaignConfig();
         var problems = config.Problems();
         if (problems.Count > 0) throw new CampaignConfigException($"{source}: " + string.Join("; ", problems));
         return config;
     }
 
-    /// <summary>Every invalid value, each naming its key.</summary>
+    /// <summary>Every invalid value, each naming its key; values over <see cref="CampaignLimits.Absolute"/> included.</summary>
     public IReadOnlyList<string> Problems()
     {
         var p = new List<string>();
-        if (string.IsNullOrWhiteSpace(Name) || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))) p.Add($"name '{Name}' must be letters, digits, '-', '_' or '.'");
+        // A section written as "budget: ~" arrives as null: name it instead of failing on it.
+        var missing = new (string Key, object? Value)[] { ("student", Student), ("budget", Budget), ("locate", Locate), ("teacher", Teacher), ("filter", Filter), ("pool", Pool), ("name", Name), ("prescription", Prescription) }
+            .Where(s => s.Value is null).Select(s => $"{s.Key} is missing (empty or null); leave the key out to use the default").ToList();
+        if (missing.Count > 0) return missing;
+        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 100 || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))) p.Add($"name '{Shorten(Name)}' must be 1 to 100 letters, digits, '-', '_' or '.'");
         if (Threads < 0) p.Add($"threads must be 0 (all cores) or more (got {Threads})");
         if (Iterations is < 1 or > 20) p.Add($"iterations must be 1..20 (got {Iterations})");
         if (!(Contrast is >= 0 and <= 0.9)) p.Add($"contrast must be 0..0.9, the share of an answer-pinning skill's samples given to its other answers (got {Contrast.ToString(CultureInfo.InvariantCulture)})");
-        if (!PrescriptionKinds.Contains(Prescription)) p.Add($"prescription '{Prescription}' must be one of {string.Join(", ", PrescriptionKinds)}");
+        if (!PrescriptionKinds.Contains(Prescription)) p.Add($"prescription '{Shorten(Prescription)}' must be one of {string.Join(", ", PrescriptionKinds)}");
         Split("student.base", Student.Base, p);
         Split("validation", Validation, p);
         Split("test", Test, p);
         if (Student.Checkpoint is null && Student.BaseSteps < 1) p.Add($"student.base_steps must be at least 1 (got {Student.BaseSteps})");
+        if (string.IsNullOrWhiteSpace(Student.Cache)) p.Add("student.cache must name a folder (default out/cache)");
+        if (Student.Checkpoint is { Length: 0 }) p.Add("student.checkpoint is empty: name a checkpoint file or leave the key out");
         if (Budget.Failures < 1) p.Add($"budget.failures must be at least 1 (got {Budget.Failures})");
         if (Budget.Samples < 1) p.Add($"budget.samples must be at least 1 (got {Budget.Samples})");
         try { FineTune.Validate(); } catch (ArgumentException e) { p.Add("budget." + e.Message); }
-        if (!Locators.Contains(Locate.Method)) p.Add($"locate.method '{Locate.Method}' must be one of {string.Join(", ", Locators)}");
-        if (Locate.Bias is <= 0 or >= 1) p.Add($"locate.bias must be between 0 and 1 exclusive (got {Locate.Bias.ToString(CultureInfo.InvariantCulture)})");
-        if (Locate.Delta is < 0 or >= 1) p.Add($"locate.delta must be in [0, 1) (got {Locate.Delta.ToString(CultureInfo.InvariantCulture)})");
+        if (!Locators.Contains(Locate.Method)) p.Add($"locate.method '{Shorten(Locate.Method)}' must be one of {string.Join(", ", Locators)}");
+        if (!(Locate.Bias is > 0 and < 1)) p.Add($"locate.bias must be between 0 and 1 exclusive (got {Locate.Bias.ToString(CultureInfo.InvariantCulture)})");
+        if (!(Locate.Delta is >= 0 and < 1)) p.Add($"locate.delta must be in [0, 1) (got {Locate.Delta.ToString(CultureInfo.InvariantCulture)})");
         if (Locate.Lambda < 1) p.Add($"locate.lambda must be at least 1 (got {Locate.Lambda})");
         try { Teacher.ToOptions().Validate(); } catch (ArgumentException e) { p.Add(e.Message.TrimEnd('.')); }
         try { Filter.ToOptions().Validate(); } catch (ArgumentException e) { p.Add(e.Message.TrimEnd('.')); }
         if (Prescription == "retrieve")
         {
             if (Pool.Count < 1) p.Add($"pool.count must be at least 1 (got {Pool.Count})");
-            if (!Profiles.Names.Contains(Pool.Profile)) p.Add($"pool.profile '{Pool.Profile}' is unknown (known: {string.Join(", ", Profiles.Names)})");
-            if (Pool.K1 < 0 || Pool.B is < 0 or > 1) p.Add("pool.k1 must be >= 0 and pool.b in [0, 1]");
+            if (!Profiles.Names.Contains(Pool.Profile)) p.Add($"pool.profile '{Shorten(Pool.Profile)}' is unknown (known: {string.Join(", ", Profiles.Names)})");
+            if (!(Pool.K1 >= 0) || !(Pool.B is >= 0 and <= 1)) p.Add("pool.k1 must be >= 0 and pool.b in [0, 1]");
         }
+        if (p.Count == 0) p.AddRange(CampaignLimits.Absolute.Problems(this));
         return p;
     }
+
+    /// <summary>
+    /// For a campaign from a caller who is not this machine's user (the campaign API): <c>student.checkpoint</c> and
+    /// <c>student.cache</c> must be relative paths without a <c>..</c> segment that stay inside <paramref name="root"/>
+    /// once resolved. The CLI does not apply this: its user may name any file they can read.
+    /// </summary>
+    public IReadOnlyList<string> ConfinedPathProblems(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        string full = Path.GetFullPath(root);
+        var p = new List<string>();
+        void Check(string key, string? path)
+        {
+            if (path is null) return;
+            if (path.Any(char.IsControl)) p.Add($"{key} contains a control character; use a path relative to the data root");
+            else if (Path.IsPathRooted(path) || path.StartsWith('~')) p.Add($"{key} '{Shorten(path)}' is an absolute path; campaigns sent to the server may only name paths relative to its data root");
+            else if (path.Split('/', '\\').Any(segment => segment == "..")) p.Add($"{key} '{Shorten(path)}' contains '..'; campaigns sent to the server may only name paths inside its data root");
+            else if (!Path.GetFullPath(Path.Combine(full, path)).StartsWith(full + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                p.Add($"{key} '{Shorten(path)}' resolves outside the data root");
+        }
+        if (Student is null) return p;
+        Check("student.checkpoint", Student.Checkpoint);
+        Check("student.cache", Student.Cache);
+        return p;
+    }
+
+    // Echoing a caller's value back is useful, but not 60 KiB of it.
+    private static string Shorten(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "...";
 
     private static void Split(string key, SplitConfig split, List<string> p)
     {
         if (split is null) { p.Add($"{key} is missing"); return; }
-        if (!Profiles.Names.Contains(split.Profile)) p.Add($"{key}.profile '{split.Profile}' is unknown (known: {string.Join(", ", Profiles.Names)})");
+        if (!Profiles.Names.Contains(split.Profile ?? "")) p.Add($"{key}.profile '{Shorten(split.Profile)}' is unknown (known: {string.Join(", ", Profiles.Names)})");
         if (split.Count is < 1 or > 1_000_000) p.Add($"{key}.count must be 1..1000000 (got {split.Count})");
     }
 
