@@ -6,7 +6,7 @@ source "$(dirname "$0")/eng/common.sh"
 cd "$fs_root"
 
 fs_require_dotnet
-bash eng/install-prereqs.sh --with-torch
+bash eng/install-prereqs.sh --with-torch --with-browser
 
 results="$fs_root/artifacts/test-results"
 rm -rf "$results"
