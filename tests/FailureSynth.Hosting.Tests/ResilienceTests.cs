@@ -4,6 +4,7 @@ using FailureSynth.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
@@ -110,6 +111,8 @@ public sealed class ResilienceTests
     public async Task Service_defaults_put_the_handler_on_every_client_and_read_its_settings_from_configuration()
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        // The default console logger would print the deliberate failures (502s, the refused start with its stack trace).
+        builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["HttpResilience:RetryDelay"] = "00:00:00.001",
@@ -130,11 +133,15 @@ public sealed class ResilienceTests
     public async Task Unusable_resilience_settings_stop_the_service_at_startup_naming_the_setting()
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        // The default console logger would print the deliberate failures (502s, the refused start with its stack trace).
+        builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["HttpResilience:AttemptTimeout"] = "00:05:00" });
         builder.AddServiceDefaults();
         using IHost host = builder.Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        // A passing run stays quiet: no logger here writes the refused start ("fail: ... Hosting failed to start") to the console.
+        Assert.DoesNotContain(host.Services.GetServices<ILoggerProvider>(), p => p.GetType().Name == "ConsoleLoggerProvider");
 
         Assert.Contains("HttpResilience:AttemptTimeout is 00:05:00; it must be at most TotalRequestTimeout (00:00:30)", error.Message);
     }

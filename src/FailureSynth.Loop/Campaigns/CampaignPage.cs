@@ -142,6 +142,7 @@ public static class CampaignPage
             h.Append("</g>");
         }
         h.Append("</svg></div>");
+        h.Append("<details><summary>Every skill: base and after each iteration (").Append(skills.Count).Append(", weakest first)</summary>");
         h.Append("<table class=\"skills\"><thead><tr><th>skill</th>");
         foreach (string label in labels) h.Append("<th>").Append(label).Append("</th>");
         h.Append("</tr></thead><tbody>");
@@ -157,7 +158,7 @@ public static class CampaignPage
             }
             h.Append("</tr>");
         }
-        h.Append("</tbody></table></section>");
+        h.Append("</tbody></table></details></section>");
     }
 
     private static void Flagged(StringBuilder h, CampaignReport? r)
@@ -176,7 +177,7 @@ public static class CampaignPage
             var f = r.FlaggedSkills[i];
             h.Append(Inv, $"<tr><td><code data-check=\"flagged_skills.{i}.skill\">{E(f.Skill)}</code></td><td data-check=\"flagged_skills.{i}.samples\">{f.Samples}</td>");
             h.Append(Inv, $"<td data-check=\"flagged_skills.{i}.before\">{Pct(f.Before)}</td><td data-check=\"flagged_skills.{i}.after\">{Pct(f.After)}</td><td>{Signed(f.Gain)}</td>");
-            h.Append(Inv, $"<td data-check=\"flagged_skills.{i}.test_questions\">{f.TestQuestions}</td><td>{E(f.Reason)}</td></tr>");
+            h.Append(Inv, $"<td data-check=\"flagged_skills.{i}.test_questions\">{f.TestQuestions}</td><td class=\"why\">{E(f.Reason)}</td></tr>");
         }
         h.Append("</tbody></table></section>");
     }
@@ -234,7 +235,12 @@ public static class CampaignPage
                 }
                 cards.Append("</ol>");
                 if (step is not null) cards.Append("<p>Located: step ").Append(step.Index).Append(" by ").Append(E(step.Method)).Append(step.Fallback ? " (no clear switch: fallback)" : "").Append("</p>");
-                if (diagnosis is not null) cards.Append("<p>Diagnosis: <code>").Append(E(diagnosis.SkillKey ?? "(free text)")).Append("</code> ").Append(E(diagnosis.Text)).Append("</p>");
+                if (diagnosis is not null)
+                {
+                    // The embedded teacher's text starts with the key; say it once.
+                    string text = diagnosis.SkillKey is { } key && diagnosis.Text.StartsWith(key, StringComparison.Ordinal) ? diagnosis.Text[key.Length..].TrimStart() : diagnosis.Text;
+                    cards.Append("<p>Diagnosis: <code>").Append(E(diagnosis.SkillKey ?? "(free text)")).Append("</code> ").Append(E(text)).Append("</p>");
+                }
                 cards.Append("</div></article>");
                 shown++;
             }
@@ -305,7 +311,7 @@ public static class CampaignPage
         header{background:#1d2330;color:#fff;padding:12px 24px}header h1{margin:0 0 4px;font-size:20px}header code{color:#ffd479}
         nav a{color:#9cc3ff;margin-right:14px;text-decoration:none}.headline{font-size:16px}
         main{padding:8px 24px 40px;max-width:1200px}section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:8px 16px 16px;margin:16px 0}
-        h2{font-size:17px;margin:8px 0}table{border-collapse:collapse}th,td{border-bottom:1px solid #e5e8ee;padding:3px 8px;text-align:right;vertical-align:top}
+        h2{font-size:17px;margin:8px 0}table{border-collapse:collapse}th,td{border-bottom:1px solid #e5e8ee;padding:3px 8px;text-align:right;vertical-align:top;white-space:nowrap}td.why{white-space:normal;text-align:left}
         th:first-child,td:first-child{text-align:left}.progress td{min-width:90px;text-align:left}.bar{height:6px;background:#e5e8ee;border-radius:3px;margin-bottom:2px}
         .bar div{height:6px;background:#2f7be5;border-radius:3px}.done .bar div{background:#2e9d5b}.waiting{color:#8a93a3}
         .chart{position:relative}svg{width:100%;max-width:900px;height:auto}.grid{stroke:#e5e8ee}.axis{font-size:11px;fill:#5b6474}
@@ -318,7 +324,7 @@ public static class CampaignPage
         img{image-rendering:pixelated;border:1px solid #dde1e7;background:#000}.q{font-weight:600;margin:2px 0}.meta{color:#5b6474;font-size:12px;margin:2px 0}
         .steps li.located{background:#fff1c9}.tag{background:#e5a50a;color:#fff;border-radius:3px;padding:0 4px;font-size:11px}.p{color:#5b6474}.wrong{color:#b42318}
         .gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:12px}.sample{margin:0;border:1px solid #e5e8ee;border-radius:4px;padding:6px}
-        .sample p{margin:2px 0}input[type=search]{padding:4px 8px;min-width:280px}button{padding:3px 10px}
+        .sample p{margin:2px 0}summary{cursor:pointer;margin-top:8px;color:#2f5fb3}input[type=search]{padding:4px 8px;min-width:280px}button{padding:3px 10px}
         """;
 
     private const string Script = """
