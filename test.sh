@@ -6,7 +6,7 @@ source "$(dirname "$0")/eng/common.sh"
 cd "$fs_root"
 
 fs_require_dotnet
-bash eng/install-prereqs.sh --with-torch --with-deploy
+bash eng/install-prereqs.sh --with-torch --with-browser --with-deploy
 
 results="$fs_root/artifacts/test-results"
 rm -rf "$results"

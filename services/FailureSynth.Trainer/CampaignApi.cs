@@ -1,12 +1,13 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
+using FailureSynth.Loop.Campaigns;
 
 namespace FailureSynth.Trainer;
 
 /// <summary>
 /// The campaign API: start (POST a campaign YAML), list, status with per-stage progress, cancel, and downloads
-/// (report, dataset, archive). Every /campaigns request needs the API key in the <c>X-Api-Key</c> header.
+/// (report, dataset, archive) and the campaign page (<c>/campaigns/{id}/page</c>, live while it runs). Every /campaigns request needs the API key in the <c>X-Api-Key</c> header.
 /// </summary>
 public static class CampaignApi
 {
@@ -101,11 +102,23 @@ public static class CampaignApi
         }).WithName("GetCampaignReport").WithSummary("The finished campaign's report, as Markdown (format=md) or JSON (format=json).")
             .Produces(200, contentType: "text/markdown").Produces(200, contentType: "application/json").ProducesProblem(404).ProducesProblem(409);
 
+        // The campaign page, live: built from the campaign's folder as it stands, with the stages' current progress.
+        campaigns.MapGet("/{id}/page", (string id, CampaignManager manager) =>
+        {
+            if (Find(id, manager, out var status) is { } problem) return problem;
+            var progress = status!.Stages.Select(s => new PageStageProgress(s.Iteration, s.Stage, s.Done, s.Total, s.Note)).ToList();
+            PageLink[] downloads = [new("report.json", $"/campaigns/{id}/report?format=json"), new("report.md", $"/campaigns/{id}/report"),
+                new("dataset (zip)", $"/campaigns/{id}/dataset"), new("everything, checkpoints included (zip)", $"/campaigns/{id}/archive")];
+            string html = CampaignPage.Build(manager.Folder(id), downloads, progress, status.State.ToString().ToLowerInvariant());
+            return Results.Content(html, "text/html; charset=utf-8");
+        });
+
         campaigns.MapGet("/{id}/dataset", (string id, CampaignManager manager) =>
             Completed(id, manager) ?? Zip(Path.Combine(manager.Folder(id), "dataset"), $"{id}-dataset.zip"))
             .WithName("GetCampaignDataset").WithSummary("The finished campaign's dataset folder as a zip.").Produces(200, contentType: "application/zip").ProducesProblem(409);
 
-        // Everything but checkpoints: report, charts, dataset, stage files.
+        // Everything: report, page, charts, dataset, stage files and the checkpoints they name (train.json, measure.json),
+        // so a folder unpacked from it is complete (a TinyVLM checkpoint is under 1 MB).
         campaigns.MapGet("/{id}/archive", (string id, CampaignManager manager) =>
             Completed(id, manager) ?? Zip(manager.Folder(id), $"{id}.zip"))
             .WithName("GetCampaignArchive").WithSummary("Everything of a finished campaign but its checkpoints, as a zip.").Produces(200, contentType: "application/zip").ProducesProblem(409);
@@ -132,7 +145,7 @@ public static class CampaignApi
         {
             foreach (string file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
-                if (file.EndsWith(".safetensors", StringComparison.Ordinal) || file.EndsWith(".tmp", StringComparison.Ordinal)) continue;
+                if (file.EndsWith(".tmp", StringComparison.Ordinal)) continue;
                 zip.CreateEntryFromFile(file, Path.GetRelativePath(folder, file).Replace('\\', '/'), CompressionLevel.Fastest);
             }
         }

@@ -144,7 +144,7 @@ public sealed class CampaignConfig
 
     public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay, Distill: Budget.Distill, FreezeNorm: Budget.FreezeNorm == true, KeepStart: Budget.KeepStart ?? 0);
 
-    /// <summary>Reads and validates a campaign file; errors name the file, the line and the key.</summary>
+    /// <summary>Reads and validates a campaign file; errors name the file, the line and the key's YAML path.</summary>
     public static CampaignConfig Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Campaign file '{path}' does not exist; see campaigns/demo.yaml for an example.", path);
@@ -153,6 +153,9 @@ public sealed class CampaignConfig
 
     public static CampaignConfig Parse(string yaml, string source)
     {
+        // Shape first (unknown keys, wrong types), so every such problem is named by its YAML path at once.
+        var shape = CampaignConfigKeys.Check(yaml);
+        if (shape.Count > 0) throw new CampaignConfigException($"{source}: " + string.Join("; ", shape));
         var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
         CampaignConfig? config;
         try
@@ -249,7 +252,8 @@ public sealed class CampaignConfig
         if (split.Count is < 1 or > 1_000_000) p.Add($"{key}.count must be 1..1000000 (got {split.Count})");
     }
 
-    private static string Clean(string message) => message.Replace("Property '", "unknown key '", StringComparison.Ordinal).Replace(" not found on type 'FailureSynth.Loop.Campaigns.", " (in ", StringComparison.Ordinal).TrimEnd('.');
+    // What the deserialiser says when the shape check let something through: without our namespace, quotes balanced.
+    private static string Clean(string message) => message.Replace("FailureSynth.Loop.Campaigns.", "", StringComparison.Ordinal).TrimEnd('.');
 }
 
 /// <summary>A campaign file that cannot be used; the message names the file and the key.</summary>

@@ -19,6 +19,7 @@ public sealed record IterationReport(
     int Proposed,
     int Accepted,
     IReadOnlyDictionary<string, int> Rejections,
+    int Surplus,
     IReadOnlyDictionary<string, int> AcceptedPerSkill,
     double TrainSeconds,
     double TestBefore,
@@ -32,6 +33,9 @@ public sealed record IterationReport(
         TrainOutput trained, MeasureOutput measured, IReadOnlyList<Contracts.Failure> analysed)
     {
         var m = measured.Measurement;
+        // Proposals that passed the filter beyond a skill's demand (the synthesiser asks for more than it needs, since
+        // some are rejected) are surplus: left out of the dataset, but part of where the proposals went.
+        int passed = prescribed.Verdicts.Count(v => v.Reason == FilterReason.Accepted);
         return new IterationReport(
             k,
             evaluated.ModelVersion,
@@ -46,6 +50,7 @@ public sealed record IterationReport(
             prescribed.Proposed,
             prescribed.Accepted.Count,
             Count(prescribed.Verdicts.Where(v => v.Reason != FilterReason.Accepted).Select(v => v.Reason.ToString())),
+            Math.Max(0, passed - prescribed.Accepted.Count),
             Count(prescribed.Accepted.Select(s => s.Proposal.SkillKey ?? "unknown")),
             trained.Seconds,
             m.Before,
@@ -55,6 +60,9 @@ public sealed record IterationReport(
             m.LargestDrop,
             m.AfterPerSkill);
     }
+
+    /// <summary>Proposals not explained by accepted + rejections + surplus; 0 unless a stage file is inconsistent.</summary>
+    public int Unaccounted => Proposed - Accepted - Rejections.Values.Sum() - Surplus;
 
     private static SortedDictionary<string, int> Count(IEnumerable<string> keys)
     {
@@ -75,14 +83,60 @@ public sealed record CampaignReport(
     IReadOnlyList<IterationReport> Iterations,
     double FinalTestAccuracy,
     string DatasetManifestSha256,
-    int DatasetSamples)
+    int DatasetSamples,
+    IReadOnlyList<FlaggedSkill> FlaggedSkills)
 {
+    /// <summary>Fewest prescribed samples for which a skill is expected to move (below it a flat skill is not flagged).</summary>
+    public const int FlagMinimumSamples = 20;
+
     public static CampaignReport Build(CampaignConfig config, BaseInfo baseInfo, EvaluationReport baseReport, IReadOnlyList<IterationReport> iterations, DatasetManifest manifest)
     {
         double final = baseReport.OverallAccuracy;
-        foreach (var it in iterations) if (it.Promoted) final = it.TestAfter;
+        IReadOnlyDictionary<string, double> finalPerSkill = baseReport.PerSkill.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy, StringComparer.Ordinal);
+        foreach (var it in iterations)
+        {
+            if (!it.Promoted) continue;
+            final = it.TestAfter;
+            finalPerSkill = it.PerSkillAfter;
+        }
         return new CampaignReport(config.Name, config.Seed, config, baseInfo, baseReport.OverallAccuracy,
             baseReport.PerSkill.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy, StringComparer.Ordinal),
-            iterations, final, manifest.DatasetSha256, manifest.SampleCount);
+            iterations, final, manifest.DatasetSha256, manifest.SampleCount, Flag(baseReport, finalPerSkill, iterations));
     }
+
+    /// <summary>
+    /// Skills that received prescribed data (at least <see cref="FlagMinimumSamples"/> samples over the campaign) but whose
+    /// test accuracy under the final student did not rise measurably: by less than two standard errors of the difference
+    /// of two binomial estimates on the skill's test questions, and never by less than 1 point. Such a skill is a finding
+    /// (the data did not teach it), not noise to hide.
+    /// </summary>
+    public static IReadOnlyList<FlaggedSkill> Flag(EvaluationReport baseReport, IReadOnlyDictionary<string, double> finalPerSkill, IReadOnlyList<IterationReport> iterations)
+    {
+        var samples = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var it in iterations)
+            foreach (var (skill, n) in it.AcceptedPerSkill) samples[skill] = samples.GetValueOrDefault(skill) + n;
+        var flagged = new List<FlaggedSkill>();
+        foreach (var (skill, n) in samples)
+        {
+            if (n < FlagMinimumSamples || !baseReport.PerSkill.TryGetValue(skill, out var before) || !finalPerSkill.TryGetValue(skill, out double after)) continue;
+            int questions = Math.Max(1, before.Count);
+            double p0 = before.Accuracy;
+            double standardError = Math.Sqrt((p0 * (1 - p0) + after * (1 - after)) / questions);
+            double needed = Math.Max(0.01, 2 * standardError);
+            double gain = after - p0;
+            if (gain >= needed) continue;
+            string reason = gain <= 0
+                ? $"received {n} samples and fell or stayed flat ({Signed(gain)} points)"
+                : $"received {n} samples and rose by {Signed(gain)} points, less than the {Points(needed)} points its {questions} test questions can tell from noise";
+            flagged.Add(new FlaggedSkill(skill, n, p0, after, Math.Round(gain, 6), questions, Math.Round(needed, 6), reason));
+        }
+        return [.. flagged.OrderBy(f => f.Gain).ThenBy(f => f.Skill, StringComparer.Ordinal)];
+    }
+
+    private static string Signed(double x) => (100 * x).ToString("+0.0;-0.0;0.0", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Points(double x) => (100 * x).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
 }
+
+/// <summary>A skill that got prescribed data and did not measurably improve (see <see cref="CampaignReport.Flag"/>).</summary>
+public sealed record FlaggedSkill(string Skill, int Samples, double Before, double After, double Gain, int TestQuestions, double NeededGain, string Reason);

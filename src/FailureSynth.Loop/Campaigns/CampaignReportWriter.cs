@@ -4,7 +4,7 @@ using FailureSynth.Reporting;
 
 namespace FailureSynth.Loop.Campaigns;
 
-/// <summary>Writes report.json, report.md and the SVG charts of a campaign.</summary>
+/// <summary>Writes report.json, report.md, report.html (the campaign page) and the SVG charts of a campaign.</summary>
 public static class CampaignReportWriter
 {
     /// <summary>Skills coloured in the accuracy chart: the weakest at the start.</summary>
@@ -21,6 +21,7 @@ public static class CampaignReportWriter
         File.WriteAllText(Path.Combine(charts, "rejections.svg"), RejectionsChart(report));
         string path = Path.Combine(directory, "report.md");
         File.WriteAllText(path, Markdown(report));
+        CampaignPage.Write(directory);
         return path;
     }
 
@@ -82,13 +83,13 @@ public static class CampaignReportWriter
         md.AppendLine("## Iterations");
         md.AppendLine();
         md.AppendLine(MarkdownTable.Render(
-            ["iter", "val acc", "failures", "analysed", "proposed", "accepted", "train s", "test before", "test after", "promoted", "largest drop"],
+            ["iter", "val acc", "failures", "analysed", "proposed", "accepted", "rejected", "surplus", "train s", "test before", "test after", "promoted", "largest drop"],
             r.Iterations.Select(i => (IReadOnlyList<string>)[
                 i.Iteration.ToString(inv), Pct(i.ValidationAccuracy), i.Failures.ToString(inv), i.FailuresAnalysed.ToString(inv),
-                i.Proposed.ToString(inv), i.Accepted.ToString(inv), i.TrainSeconds.ToString("0.0", inv), Pct(i.TestBefore), Pct(i.TestAfter),
+                i.Proposed.ToString(inv), i.Accepted.ToString(inv), i.Rejections.Values.Sum().ToString(inv), i.Surplus.ToString(inv), i.TrainSeconds.ToString("0.0", inv), Pct(i.TestBefore), Pct(i.TestAfter),
                 i.Promoted ? "yes" : "no", i.LargestDropSkill is null ? "none" : $"{i.LargestDropSkill} ({Signed(-i.LargestDrop)})"]),
             [ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric,
-             ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Left, ColumnAlignment.Left]));
+             ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Left, ColumnAlignment.Left]));
         md.AppendLine();
         md.AppendLine("Charts: `charts/accuracy-per-skill.svg`, `charts/failures-per-skill.svg`, `charts/rejections.svg`.");
         md.AppendLine();
@@ -98,9 +99,24 @@ public static class CampaignReportWriter
             md.AppendLine();
             md.AppendLine(inv, $"Located steps: {string.Join(", ", i.LocatedSteps.Select(kv => $"step {kv.Key}: {kv.Value}"))} ({i.LocateFallbacks} without a clear switch). ");
             md.AppendLine(inv, $"Most diagnosed skills: {string.Join(", ", i.DiagnosedSkills.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(8).Select(kv => $"`{kv.Key}` {kv.Value}"))}. ");
-            md.AppendLine(inv, $"Rejections: {(i.Rejections.Count == 0 ? "none" : string.Join(", ", i.Rejections.Select(kv => $"{kv.Key} {kv.Value}")))}.");
+            md.AppendLine(inv, $"Proposals: {Accounting(i)}.");
             md.AppendLine();
         }
+        md.AppendLine("## Skills that did not improve after targeting");
+        md.AppendLine();
+        if (r.FlaggedSkills.Count == 0)
+        {
+            md.AppendLine(inv, $"None: every skill that received at least {CampaignReport.FlagMinimumSamples} samples rose measurably.");
+        }
+        else
+        {
+            md.AppendLine(inv, $"Skills that received at least {CampaignReport.FlagMinimumSamples} prescribed samples and did not rise by more than two standard errors of their test estimate (at least 1 point), from the base student to the final one:");
+            md.AppendLine();
+            md.AppendLine(MarkdownTable.Render(["skill", "samples", "base", "final", "change", "test questions", "needed"],
+                r.FlaggedSkills.Select(f => (IReadOnlyList<string>)[$"`{f.Skill}`", f.Samples.ToString(inv), Pct(f.Before), Pct(f.After), Signed(f.Gain), f.TestQuestions.ToString(inv), "+" + (100 * f.NeededGain).ToString("0.0", inv)]),
+                [ColumnAlignment.Left, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric]));
+        }
+        md.AppendLine();
         md.AppendLine("## Per-skill test accuracy");
         md.AppendLine();
         var headers = new List<string> { "skill", "base" };
@@ -111,6 +127,28 @@ public static class CampaignReportWriter
             [ColumnAlignment.Left, .. Enumerable.Repeat(ColumnAlignment.Numeric, headers.Count - 1)]));
         return md.ToString();
     }
+
+    /// <summary>Where an iteration's proposals went, adding up: proposed = accepted + each rejection reason + surplus.</summary>
+    public static string Accounting(IterationReport i)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var parts = new List<string> { string.Create(inv, $"{i.Accepted:N0} accepted") };
+        parts.AddRange(i.Rejections.Select(kv => string.Create(inv, $"{kv.Value:N0} rejected ({RejectionText(kv.Key)})")));
+        parts.Add(string.Create(inv, $"{i.Surplus:N0} passed the filter but were left unused (beyond the skill's share of the budget)"));
+        if (i.Unaccounted != 0) parts.Add(string.Create(inv, $"{i.Unaccounted:N0} unaccounted"));
+        return string.Create(inv, $"{i.Proposed:N0} proposed = ") + string.Join(" + ", parts);
+    }
+
+    /// <summary>A filter reason as a reader says it.</summary>
+    public static string RejectionText(string reason) => reason switch
+    {
+        "Schema" => "malformed proposal",
+        "WrongAnswer" => "wrong answer: the program gives another on the scene",
+        "JudgeScore" => "judge score below the threshold",
+        "Duplicate" => "duplicate of an earlier sample",
+        "SkillCap" => "skill already at its cap",
+        _ => reason,
+    };
 
     private static string Pct(double x) => (100 * x).ToString("0.0", CultureInfo.InvariantCulture) + " %";
 
