@@ -10,5 +10,6 @@ var root = new RootCommand("FailureSynth: a failure-driven data engine for visio
     StudentCommands.Create(),
     CampaignCommands.Create(),
     ExperimentCommands.Create(),
+    ServeCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -41,6 +41,15 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     /// </summary>
     public Func<ComputeContext, ITeacher, IStepLocator, ICampaignWorkers>? Workers { get; init; }
 
+    /// <summary>The teacher; null: the embedded teacher with the config's settings. A remote backend (teacher.backend) is built by the caller.</summary>
+    public ITeacher? Teacher { get; init; }
+
+    /// <summary>
+    /// The student answering the evaluate stage of the in-process workers, given that stage's work; null: the embedded
+    /// TinyVLM of the work's checkpoint. Train and measure always run on the local checkpoint.
+    /// </summary>
+    public Func<EvaluationWork, IStudent>? Student { get; init; }
+
     public async Task<CampaignResult> RunAsync(IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
     {
         int threads = config.Threads == 0 ? Environment.ProcessorCount : config.Threads;
@@ -48,7 +57,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         Directory.CreateDirectory(_out);
         GuardConfig();
 
-        var teacher = new EmbeddedTeacher(config.Teacher.ToOptions());
+        var teacher = Teacher ?? new EmbeddedTeacher(config.Teacher.ToOptions());
         var baseSamples = Generate(config.Student.Base);
         var (checkpoint, baseInfo) = await BaseCheckpointAsync(context, baseSamples, progress, cancellationToken).ConfigureAwait(false);
         var validation = Generate(config.Validation);
@@ -61,7 +70,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var allLocated = new Dictionary<string, LocatedStep>(StringComparer.Ordinal);
         EvaluationReport? baseReport = null;
         var locator = CreateLocator(teacher);
-        var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions()));
+        var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions())) { Student = Student };
         for (int k = 1; k <= config.Iterations; k++)
         {
             string dir = Path.Combine(_out, $"iter-{k}");
