@@ -24,7 +24,7 @@ public sealed class TeacherEndpointException(string message, Exception? inner = 
 /// (<see cref="Log"/>). Transport retries, timeouts and the concurrency limit are <see cref="EndpointHandler"/>'s.
 /// Calls are cached by endpoint, model and a hash of the rendered prompt and settings.
 /// </summary>
-public sealed class SemanticKernelTeacher : ITeacher, IDisposable
+public sealed partial class SemanticKernelTeacher : ITeacher, IDisposable
 {
     /// <summary>Replies asked for per call before a bad one is recorded as a rejection.</summary>
     public const int ReplyAttempts = 3;
@@ -282,11 +282,20 @@ public sealed class SemanticKernelTeacher : ITeacher, IDisposable
         try
         {
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String
-                ? TeacherReplies.Clip(m.GetString()!, 300) : null;
+            var root = doc.RootElement;
+            // OpenAI and newer vLLM: {"error":{"message":...}}; older vLLM: {"object":"error","message":...}.
+            var holder = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object ? error : root;
+            return holder.ValueKind == JsonValueKind.Object && holder.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String
+                ? TeacherReplies.Clip(RedactKeys(m.GetString()!), 300) : null;
         }
         catch (JsonException) { return null; }
     }
+
+    /// <summary>Providers echo a masked key in 401 messages ("sk-abc1****wxyz"); even masked, keys stay out of our messages and logs.</summary>
+    internal static string RedactKeys(string message) => KeyLike().Replace(message, "[key redacted]");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(sk|pk|rk|key)-[A-Za-z0-9*_\-.]{4,}", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex KeyLike();
 }
 
 /// <summary>One alternative for the first generated token, with its log-probability at double precision.</summary>
