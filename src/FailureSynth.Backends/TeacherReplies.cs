@@ -176,7 +176,7 @@ public static partial class TeacherReplies
 
     private static bool HasControl(string s) => s.Any(c => char.IsControl(c) && c is not ('\n' or '\t'));
 
-    internal static string Clip(string s, int max = 60) => s.Length <= max ? s : s[..max] + "...";
+    public static string Clip(string s, int max = 60) => s.Length <= max ? s : s[..max] + "...";
 
     private static JsonSerializerOptions CreateStrict()
     {

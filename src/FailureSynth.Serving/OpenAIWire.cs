@@ -55,7 +55,11 @@ public sealed record ModelCard(string Id, string Object, long Created, string Ow
 /// <summary>OpenAI's error body: <c>{"error":{"message","type","param","code"}}</c>.</summary>
 public sealed record ErrorBody(ErrorDetail Error);
 
-public sealed record ErrorDetail(string Message, string Type, string? Param, string? Code);
+public sealed record ErrorDetail(
+    string Message,
+    string Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Param,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Code);
 
 /// <summary>An <c>/v1/images/generations</c> reply.</summary>
 public sealed record ImagesResponse(long Created, IReadOnlyList<ImageDatum> Data);
