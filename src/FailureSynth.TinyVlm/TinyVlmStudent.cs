@@ -215,7 +215,7 @@ public sealed class TinyVlmStudent
     }
 
     /// <summary>The letter of the option whose text is <paramref name="value"/> in a choice-form question ("A. red" lines), or null for open questions.</summary>
-    private static string? ChoiceLetter(string question, string value)
+    public static string? ChoiceLetter(string question, string value)
     {
         foreach (var line in question.Split('\n'))
         {

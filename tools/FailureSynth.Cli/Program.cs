@@ -11,5 +11,6 @@ var root = new RootCommand("FailureSynth: a failure-driven data engine for visio
     CampaignCommands.Create(),
     ExperimentCommands.Create(),
     FuzzCommands.Create(),
+    ServeCommands.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -30,6 +30,17 @@ public sealed class StudentConfig
     /// <summary>Folder of cached base checkpoints, keyed by the hash of the base recipe (a relative path is resolved against the runner's base folder: the current directory for the CLI).</summary>
     public string Cache { get; set; } = "out/cache";
 
+    /// <summary>embedded (TinyVLM in-process, the default; stored as null so older configs keep their JSON) or openai (a served vision model answers the evaluate stage).</summary>
+    public string? Backend { get; set; }
+    public string? Endpoint { get; set; }
+    public string? Model { get; set; }
+    public string? ApiKeyEnv { get; set; }
+    public double? TimeoutS { get; set; }
+    public int? MaxConcurrency { get; set; }
+
+    /// <summary>The remote endpoint of the student, or null when the embedded student answers.</summary>
+    public ModelEndpoint? Remote() => ModelEndpoint.From("student", Backend, Endpoint, Model, ApiKeyEnv, TimeoutS, MaxConcurrency);
+
     /// <summary>
     /// A path of this section (<see cref="Checkpoint"/>, <see cref="Cache"/>) as used: relative paths are resolved
     /// against <paramref name="baseDirectory"/> (the config's folder for experiments, the current directory for the CLI);
@@ -92,7 +103,32 @@ public sealed class TeacherConfig
     public double ProposalNoise { get; set; } = 0.05;
     public int PriorSamples { get; set; } = 30_000;
 
+    /// <summary>embedded (the default; stored as null so older configs keep their JSON) or semantic-kernel (prompt functions sent to an OpenAI-compatible chat endpoint).</summary>
+    public string? Backend { get; set; }
+    public string? Endpoint { get; set; }
+    public string? Model { get; set; }
+    public string? ApiKeyEnv { get; set; }
+    public double? TimeoutS { get; set; }
+    public int? MaxConcurrency { get; set; }
+
     public EmbeddedTeacherOptions ToOptions() => new(Seed, Trust, ProposalNoise, PriorSamples);
+
+    /// <summary>The remote endpoint of the teacher, or null when the embedded teacher answers.</summary>
+    public ModelEndpoint? Remote() => ModelEndpoint.From("teacher", Backend, Endpoint, Model, ApiKeyEnv, TimeoutS, MaxConcurrency);
+}
+
+/// <summary>Image synthesis: the ShapesWorld rasteriser (default) or an OpenAI-compatible /v1/images/generations endpoint for free-form image descriptions.</summary>
+public sealed class ImagesConfig
+{
+    public string? Backend { get; set; }
+    public string? Endpoint { get; set; }
+    public string? Model { get; set; }
+    public string? ApiKeyEnv { get; set; }
+    public double? TimeoutS { get; set; }
+    public int? MaxConcurrency { get; set; }
+
+    /// <summary>The image endpoint, or null when the rasteriser renders every proposal.</summary>
+    public ModelEndpoint? Remote() => ModelEndpoint.From("images", Backend, Endpoint, Model, ApiKeyEnv, TimeoutS, MaxConcurrency);
 }
 
 /// <summary>Quality-filter settings.</summary>
@@ -138,6 +174,8 @@ public sealed class CampaignConfig
     public TeacherConfig Teacher { get; set; } = new();
     public FilterConfig Filter { get; set; } = new();
     public PoolConfig Pool { get; set; } = new();
+    /// <summary>Absent (null) unless a campaign names an image endpoint, so older configs keep their JSON.</summary>
+    public ImagesConfig? Images { get; set; }
 
     public static readonly string[] Locators = ["answer-switch", "random", "prompt-per-step", "pseudo-rationale"];
     public static readonly string[] PrescriptionKinds = ["synthesise", "retrieve"];
@@ -207,6 +245,16 @@ public sealed class CampaignConfig
         if (Locate.Lambda < 1) p.Add($"locate.lambda must be at least 1 (got {Locate.Lambda})");
         try { Teacher.ToOptions().Validate(); } catch (ArgumentException e) { p.Add(e.Message.TrimEnd('.')); }
         try { Filter.ToOptions().Validate(); } catch (ArgumentException e) { p.Add(e.Message.TrimEnd('.')); }
+        ModelEndpoint.Check("teacher", ["embedded", "semantic-kernel"], Teacher.Backend, Teacher.Endpoint, Teacher.Model, Teacher.ApiKeyEnv, Teacher.TimeoutS, Teacher.MaxConcurrency, p);
+        ModelEndpoint.Check("student", ["embedded", "openai"], Student.Backend, Student.Endpoint, Student.Model, Student.ApiKeyEnv, Student.TimeoutS, Student.MaxConcurrency, p);
+        if (Images is { } images)
+            ModelEndpoint.Check("images", ["rasterizer", "openai"], images.Backend, images.Endpoint, images.Model, images.ApiKeyEnv, images.TimeoutS, images.MaxConcurrency, p);
+        // A served student is a fixed model: the campaign fine-tunes a local copy, which the endpoint never serves,
+        // so a second iteration would evaluate the unchanged remote model while training its own.
+        if (Student.Backend == "openai" && Iterations != 1)
+            p.Add($"student.backend openai evaluates the served model, which the campaign cannot fine-tune: set iterations: 1 (got {Iterations})");
+        if (Student.Backend == "openai" && Student.Checkpoint is null)
+            p.Add("student.backend openai needs student.checkpoint: the local copy of the served weights that the train and measure stages start from");
         if (Prescription == "retrieve")
         {
             if (Pool.Count < 1) p.Add($"pool.count must be at least 1 (got {Pool.Count})");

@@ -46,6 +46,14 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     public string? CampaignId { get; init; }
 
     private string Id => CampaignId ?? config.Name;
+    /// <summary>The teacher; null: the embedded teacher with the config's settings. A remote backend (teacher.backend) is built by the caller.</summary>
+    public ITeacher? Teacher { get; init; }
+
+    /// <summary>
+    /// The student answering the evaluate stage of the in-process workers, given that stage's work; null: the embedded
+    /// TinyVLM of the work's checkpoint. Train and measure always run on the local checkpoint.
+    /// </summary>
+    public Func<EvaluationWork, IStudent>? Student { get; init; }
 
     public async Task<CampaignResult> RunAsync(IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
     {
@@ -68,7 +76,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         Directory.CreateDirectory(_out);
         GuardConfig();
 
-        var teacher = new EmbeddedTeacher(config.Teacher.ToOptions());
+        var teacher = Teacher ?? new EmbeddedTeacher(config.Teacher.ToOptions());
         var baseSamples = Generate(config.Student.Base);
         var (checkpoint, baseInfo) = await BaseStageAsync(context, baseSamples, progress, cancellationToken).ConfigureAwait(false);
         var validation = Generate(config.Validation);
@@ -81,7 +89,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var allLocated = new Dictionary<string, LocatedStep>(StringComparer.Ordinal);
         EvaluationReport? baseReport = null;
         var locator = CreateLocator(teacher);
-        var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions()));
+        var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions())) { Student = Student };
         for (int k = 1; k <= config.Iterations; k++)
         {
             using var iterationActivity = CampaignTelemetry.StartIteration(Id, config.Name, k);

@@ -53,10 +53,13 @@ public sealed class InProcessWorkers(ComputeContext context, ITeacher teacher, I
 
     public IProposalPipeline Proposals { get; } = new LocalProposalPipeline(teacher, filter);
 
+    /// <summary>The student of the evaluate stage; null: the embedded TinyVLM of the work's checkpoint.</summary>
+    public Func<EvaluationWork, IStudent>? Student { get; init; }
+
     public async Task<EvaluationResult> EvaluateAsync(EvaluationWork work, Action<long, long> report, CancellationToken cancellationToken)
     {
-        var student = TinyVlmStudent.FromBytes(work.Checkpoint, context, work.ModelVersion);
-        var (failures, correct) = await FailureCollector.CollectAsync(new EmbeddedStudent(student, work.ModelVersion), work.Samples, work.Scope, work.ImageSize,
+        IStudent student = Student?.Invoke(work) ?? new EmbeddedStudent(TinyVlmStudent.FromBytes(work.Checkpoint, context, work.ModelVersion), work.ModelVersion);
+        var (failures, correct) = await FailureCollector.CollectAsync(student, work.Samples, work.Scope, work.ImageSize,
             new SyncProgress<int>(n => report(n, work.Samples.Count)), cancellationToken).ConfigureAwait(false);
         return new EvaluationResult([.. failures.Select(f => f.Failure)], correct);
     }

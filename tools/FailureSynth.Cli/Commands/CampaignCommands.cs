@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using FailureSynth.Cli.Terminal;
+using FailureSynth.Backends;
 using FailureSynth.Loop.Campaigns;
+using FailureSynth.Loop.Common;
 
 namespace FailureSynth.Cli.Commands;
 
@@ -23,7 +25,9 @@ public static class CampaignCommands
             var file = parse.GetValue(config)!;
             var campaign = CampaignConfig.Load(file.FullName);
             var outDir = parse.GetValue(output)!.FullName;
-            var runner = new CampaignRunner(campaign, outDir, Directory.GetCurrentDirectory());
+            // Remote teacher calls are cached for the run; the services cache them in Redis.
+            using var backends = RemoteBackends.For(campaign, new InMemoryCallCache());
+            var runner = backends.Runner(campaign, outDir, Directory.GetCurrentDirectory());
             runner.Note += Console.WriteLine;
             Console.WriteLine($"Campaign '{campaign.Name}' (seed {campaign.Seed}, {campaign.Iterations} iteration(s), prescription {campaign.Prescription}) -> {outDir}");
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -33,6 +37,12 @@ public static class CampaignCommands
             Console.WriteLine(string.Create(inv, $"Test accuracy {100 * r.BaseTestAccuracy:0.0} % -> {100 * r.FinalTestAccuracy:0.0} % ({r.Iterations.Count(i => i.Promoted)} of {r.Iterations.Count} iterations promoted) in {watch.Elapsed.TotalSeconds:0} s."));
             Console.WriteLine($"Dataset: {result.DatasetDirectory} ({r.DatasetSamples} samples, manifest {r.DatasetManifestSha256})");
             Console.WriteLine($"Report:  {result.ReportPath}");
+            if (backends.WriteCallLog(outDir) is { } calls)
+            {
+                foreach (var f in backends.Teacher!.Log.Summary())
+                    Console.WriteLine($"Teacher {f.Function}: {f.Calls} calls ({f.Cached} cached, {f.Rejected} rejected, {f.Failed} failed), {f.PromptTokens} prompt + {f.CompletionTokens} completion tokens");
+                Console.WriteLine($"Teacher calls: {calls}");
+            }
             return 0;
         }));
         return command;

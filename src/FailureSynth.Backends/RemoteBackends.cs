@@ -1,0 +1,45 @@
+using FailureSynth.Loop.Campaigns;
+using FailureSynth.Loop.Common;
+using FailureSynth.Loop.Contracts;
+
+namespace FailureSynth.Backends;
+
+/// <summary>The remote backends a campaign config asks for (null where the role stays embedded).</summary>
+public sealed class RemoteBackends : IDisposable
+{
+    private RemoteBackends(SemanticKernelTeacher? teacher, OpenAIStudent? student)
+    {
+        Teacher = teacher;
+        Student = student;
+    }
+
+    public SemanticKernelTeacher? Teacher { get; }
+    public OpenAIStudent? Student { get; }
+
+    public static RemoteBackends For(CampaignConfig config, ICallCache? cache = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var teacher = config.Teacher.Remote() is { } t ? new SemanticKernelTeacher(t, cache) { AcceptImageDescriptions = config.Images?.Backend == "openai" } : null;
+        var student = config.Student.Remote() is { } s ? new OpenAIStudent(s) : null;
+        return new RemoteBackends(teacher, student);
+    }
+
+    /// <summary>The runner with these backends in place.</summary>
+    public CampaignRunner Runner(CampaignConfig config, string output, string? configDirectory = null) =>
+        new(config, output, configDirectory) { Teacher = Teacher, Student = Student is null ? null : _ => Student };
+
+    /// <summary>Writes the teacher's call log (teacher-calls.jsonl) beside the report; returns its path, or null without a remote teacher.</summary>
+    public string? WriteCallLog(string output)
+    {
+        if (Teacher is null) return null;
+        string path = Path.Combine(output, "teacher-calls.jsonl");
+        Teacher.Log.WriteJsonLines(path);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        Teacher?.Dispose();
+        Student?.Dispose();
+    }
+}

@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.TinyVlm;
+using FailureSynth.TinyVlm.Inference;
+using FailureSynth.TinyVlm.Training;
+
+namespace FailureSynth.Serving;
+
+/// <summary>What a served model says to one request: the assistant's text and, per generated token, its log-probability with alternatives.</summary>
+public sealed record ChatAnswer(string Content, IReadOnlyList<TokenLogprob> Tokens, int PromptTokens);
+
+/// <summary>A model answering OpenAI chat-completion requests.</summary>
+public interface IChatModel
+{
+    /// <summary>The id clients name in <c>model</c>, listed by <c>GET /v1/models</c>.</summary>
+    string Id { get; }
+
+    Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// TinyVLM as an OpenAI-compatible vision model: one PNG image and one question per request; the answer is one
+/// token (a word of the answer vocabulary) whose log-probability and top alternatives come from the model's
+/// distribution over the whole vocabulary. Reasoning steps are separate requests, as for any chat VLM.
+/// </summary>
+public sealed class StudentChatModel(TinyVlmStudent student, string id) : IChatModel
+{
+    public const int MaxQuestionChars = 2000;
+    private readonly Lock _gate = new();
+
+    public string Id { get; } = id;
+
+    public Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
+    {
+        var images = request.Images;
+        if (images.Count != 1)
+            throw ChatRequest.Invalid($"The user message must carry exactly one image (an image_url part with a PNG data URI); it carries {images.Count}.", "messages");
+        int size = student.Model.Config.ImageSize;
+        if (images[0].Width != size || images[0].Height != size)
+            throw ChatRequest.Invalid($"The image is {images[0].Width}x{images[0].Height}; this model reads {size}x{size} images.", "messages", "invalid_image");
+        string question = request.UserText.Trim();
+        if (question.Length == 0) throw ChatRequest.Invalid("The user message carries no question text.", "messages");
+        if (question.Length > MaxQuestionChars) throw ChatRequest.Invalid($"The question has {question.Length} characters; at most {MaxQuestionChars}.", "messages");
+        cancellationToken.ThrowIfCancellationRequested();
+        StudentAnswer answer;
+        // One model, not thread-safe: requests take turns.
+        lock (_gate) answer = student.AnswerAll([new StudentExample("request", images[0], question, "", null, [], [], null)], AnswerMode.Direct)[0];
+
+        var vocabulary = student.Answers.Answers;
+        int best = 0;
+        for (int c = 1; c < answer.LogProbabilities.Count; c++) if (answer.LogProbabilities[c] > answer.LogProbabilities[best]) best = c;
+        // Ties by vocabulary order, as the model's own choice of answer.
+        var top = Enumerable.Range(0, vocabulary.Count).OrderByDescending(c => answer.LogProbabilities[c]).ThenBy(c => c).Take(request.TopLogprobs)
+            .Select(c => new TopLogprob(vocabulary[c], answer.LogProbabilities[c], Utf8(vocabulary[c]))).ToList();
+        var token = new TokenLogprob(vocabulary[best], answer.LogProbabilities[best], Utf8(vocabulary[best]), top);
+        return Task.FromResult(new ChatAnswer(vocabulary[best], [token], EstimateTokens(question) + 1));
+    }
+
+    internal static IReadOnlyList<int> Utf8(string text) => [.. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
+
+    /// <summary>A rough token count (4 characters a token) for the usage block; real servers count with their tokenizer.</summary>
+    internal static int EstimateTokens(string text) => Math.Max(1, (text.Length + 3) / 4);
+}
+
+/// <summary>
+/// The embedded teacher as an OpenAI-compatible chat model. It answers FailureSynth's teacher prompts (the task is the
+/// <c>```json</c> block of the user message, see <see cref="TeacherTasks"/>): scores as one label token per candidate
+/// with log-probabilities, diagnoses, proposals and verdicts as JSON text, exactly what the embedded teacher computes.
+/// </summary>
+public sealed class TeacherChatModel(EmbeddedTeacher teacher) : IChatModel
+{
+    public string Id => teacher.Name;
+
+    public async Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
+    {
+        var task = TeacherTasks.Extract(request.UserText);
+        string kind = task["task"]?.GetValue<string>() ?? throw ChatRequest.Invalid("The task block has no \"task\" field.", "messages");
+        int prompt = StudentChatModel.EstimateTokens(request.UserText) + StudentChatModel.EstimateTokens(request.SystemPrompt ?? "");
+        try
+        {
+            switch (kind)
+            {
+                case TeacherTasks.Score:
+                    return ScoreAnswers(task, request, prompt);
+                case TeacherTasks.Diagnose:
+                {
+                    var f = task["failure"]!.AsObject();
+                    var failure = new Failure(f["id"]!.GetValue<string>(), f["sample_id"]!.GetValue<string>(), TeacherTasks.ReadQuestion(f["question"]),
+                        f["gold"]!.GetValue<string>(), f["predicted"]!.GetValue<string>(), TeacherTasks.ReadSteps(f["steps"]), []);
+                    var s = task["located_step"]!.AsObject();
+                    var step = new LocatedStep(s["index"]!.GetValue<int>(), s["question"]!.GetValue<string>(), s["answer"]!.GetValue<string>(), "served", false);
+                    var d = await teacher.DiagnoseSkillAsync(failure, step, cancellationToken).ConfigureAwait(false);
+                    return Json(new DiagnosisReply(d.Text, d.SkillKey), prompt);
+                }
+                case TeacherTasks.Propose:
+                {
+                    long seed = request.Seed ?? throw ChatRequest.Invalid("A propose request needs a seed: the served teacher's proposals are a function of it.", "seed");
+                    var skill = task["skill"]!.AsObject();
+                    int n = task["n"]!.GetValue<int>();
+                    if (n is < 0 or > 4096) throw ChatRequest.Invalid($"task.n must be 0..4096 (got {n}).", "messages");
+                    var proposals = await teacher.ProposeAsync(new SkillDiagnosis(skill["text"]!.GetValue<string>(), skill["skill_key"]?.GetValue<string>()), null, n, seed, cancellationToken).ConfigureAwait(false);
+                    var reply = new JsonObject { ["proposals"] = new JsonArray([.. proposals.Select(p => (JsonNode)TeacherTasks.Proposal(p))]) };
+                    return Text(reply.ToJsonString(OpenAIWire.Options), prompt);
+                }
+                case TeacherTasks.Judge:
+                {
+                    var images = request.Images;
+                    if (images.Count != 1) throw ChatRequest.Invalid($"A judge request must carry exactly one image; it carries {images.Count}.", "messages");
+                    var verdict = await teacher.JudgeAsync(TeacherTasks.ReadProposal(task["proposal"]), images[0], cancellationToken).ConfigureAwait(false);
+                    return Json(new JudgeReply(verdict.Score, verdict.Reason), prompt);
+                }
+                case TeacherTasks.Describe:
+                {
+                    string text = await teacher.DescribeRequiredSkillAsync(TeacherTasks.ReadQuestion(task["question"]), task["answer"]?.GetValue<string>(), cancellationToken).ConfigureAwait(false);
+                    return Text(text, prompt);
+                }
+                default:
+                    throw ChatRequest.Invalid($"Unknown task '{ChatRequest.Clip(kind)}' (known: {TeacherTasks.Score}, {TeacherTasks.Diagnose}, {TeacherTasks.Propose}, {TeacherTasks.Judge}, {TeacherTasks.Describe}).", "messages");
+            }
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException)
+        {
+            // A field missing or of the wrong type in the task block.
+            throw ChatRequest.Invalid($"The {kind} task block is malformed: {e.Message}", "messages");
+        }
+        catch (ArgumentException e)
+        {
+            throw ChatRequest.Invalid($"The embedded teacher cannot answer this {kind} task: {e.Message}", "messages");
+        }
+    }
+
+    private ChatAnswer ScoreAnswers(JsonObject task, ChatRequest request, int prompt)
+    {
+        var candidates = task["candidates"]!.AsArray().Select(c => (Label: c!["label"]!.GetValue<string>(), Answer: c["answer"]!.GetValue<string>())).ToList();
+        if (candidates.Count is 0 or > TeacherTasks.MaxCandidates) throw ChatRequest.Invalid($"A score task needs 1..{TeacherTasks.MaxCandidates} candidates (got {candidates.Count}).", "messages");
+        var prior = task["prior"] is JsonObject p ? new BiasedPrior(p["answer"]!.GetValue<string>(), p["probability"]!.GetValue<double>()) : null;
+        var scores = teacher.Score(TeacherTasks.ReadQuestion(task["question"]), [.. candidates.Select(c => c.Answer)], TeacherTasks.ReadSteps(task["steps"]), prior);
+        var order = Enumerable.Range(0, candidates.Count).OrderByDescending(i => scores[i]).ThenBy(i => i).ToList();
+        var top = order.Take(request.TopLogprobs).Select(i => new TopLogprob(candidates[i].Label, OpenAIWire.Log(scores[i]), StudentChatModel.Utf8(candidates[i].Label))).ToList();
+        int best = order[0];
+        var token = new TokenLogprob(candidates[best].Label, OpenAIWire.Log(scores[best]), StudentChatModel.Utf8(candidates[best].Label), top);
+        return new ChatAnswer(candidates[best].Label, [token], prompt);
+    }
+
+    private static ChatAnswer Json<T>(T reply, int prompt) => Text(JsonSerializer.Serialize(reply, OpenAIWire.Options), prompt);
+
+    private static ChatAnswer Text(string content, int prompt) => new(content, [], prompt);
+}

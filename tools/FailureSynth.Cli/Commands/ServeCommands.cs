@@ -1,0 +1,63 @@
+using System.CommandLine;
+using FailureSynth.Loop.Student;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.Serving;
+using FailureSynth.TinyVlm;
+
+namespace FailureSynth.Cli.Commands;
+
+/// <summary><c>failuresynth serve student|teacher</c>: our embedded models on the OpenAI chat-completions protocol, on loopback.</summary>
+public static class ServeCommands
+{
+    public static Command Create() => new("serve", "Serve an embedded model as an OpenAI-compatible endpoint on 127.0.0.1 (POST /v1/chat/completions, GET /v1/models).")
+    {
+        CreateStudent(),
+        CreateTeacher(),
+    };
+
+    private static Option<int> Port() => new("--port") { Description = "Port on 127.0.0.1 (0: any free port, printed at start).", Required = true };
+
+    private static Command CreateStudent()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "TinyVLM checkpoint (.safetensors) to serve.", Required = true };
+        var port = Port();
+        var threads = new Option<int>("--threads") { Description = "Compute threads (0: every core).", DefaultValueFactory = _ => 0 };
+        var command = new Command("student", "Serve a TinyVLM checkpoint: one PNG image (data URI) and one question per request; the answer with log-probabilities.") { model, port, threads };
+        command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
+        {
+            var file = parse.GetValue(model)!;
+            if (!file.Exists) throw new FileNotFoundException($"Checkpoint '{file.FullName}' does not exist.", file.FullName);
+            int t = parse.GetValue(threads);
+            var student = EmbeddedStudent.Of(TinyVlmStudent.Load(file.FullName, StudentCompute.CreateContext(t == 0 ? Environment.ProcessorCount : t)));
+            return await ServeAsync(new StudentChatModel(student.Model, student.ModelVersion), parse.GetValue(port), cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command CreateTeacher()
+    {
+        var port = Port();
+        var seed = new Option<long>("--seed") { Description = "The embedded teacher's seed (a campaign's teacher.seed).", DefaultValueFactory = _ => 17 };
+        var trust = new Option<double>("--trust") { Description = "teacher.trust", DefaultValueFactory = _ => 0.97 };
+        var noise = new Option<double>("--proposal-noise") { Description = "teacher.proposal_noise", DefaultValueFactory = _ => 0.05 };
+        var prior = new Option<int>("--prior-samples") { Description = "teacher.prior_samples", DefaultValueFactory = _ => 30_000 };
+        var command = new Command("teacher", "Serve the embedded teacher: scores as label log-probabilities, diagnoses, proposals and verdicts as JSON, for FailureSynth's teacher prompts.") { port, seed, trust, noise, prior };
+        command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
+        {
+            var teacher = new EmbeddedTeacher(new EmbeddedTeacherOptions(parse.GetValue(seed), parse.GetValue(trust), parse.GetValue(noise), parse.GetValue(prior)));
+            return await ServeAsync(new TeacherChatModel(teacher), parse.GetValue(port), cancellationToken);
+        }));
+        return command;
+    }
+
+    private static async Task<int> ServeAsync(IChatModel model, int port, CancellationToken cancellationToken)
+    {
+        if (port is < 0 or > 65535) throw new ArgumentException($"--port {port} must be 0..65535.");
+        await using var app = await OpenAIEndpoints.StartAsync(model, port, cancellationToken: cancellationToken);
+        Console.WriteLine($"Serving model '{model.Id}' at {OpenAIEndpoints.BaseAddress(app)}v1 (POST /v1/chat/completions, GET /v1/models). Ctrl+C stops.");
+        try { await Task.Delay(Timeout.Infinite, cancellationToken); }
+        catch (OperationCanceledException) { }
+        await app.StopAsync(CancellationToken.None);
+        return 0;
+    }
+}
