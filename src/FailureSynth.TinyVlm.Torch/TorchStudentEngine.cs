@@ -57,6 +57,13 @@ public sealed class TorchStudentEngine : IStudentEngine
         }
     }
 
+    /// <summary>Logits [questions, answers] of <paramref name="inputs"/> (evaluation mode, no gradients): what parity compares.</summary>
+    public float[] Logits(TinyVlmModel model, Reference.ModelInputs inputs)
+    {
+        using var encoded = (TorchEncodedImages)Encode(model, inputs.Images, inputs.ImageCount);
+        return encoded.Logits(inputs.ImageOfQuestion, inputs.Questions);
+    }
+
     /// <inheritdoc />
     public TrainingResult Train(TinyVlmStudent student, IReadOnlyList<StudentExample> examples, TrainingOptions options, IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken, IReadOnlyList<bool>? anchored) =>
@@ -93,12 +100,17 @@ public sealed class TorchStudentEngine : IStudentEngine
             features = mirror.Network.forward(images);
         }
 
-        public float[] LogProbabilities(int[]? imageOfQuestion, QuestionBatch questions)
+        public float[] LogProbabilities(int[]? imageOfQuestion, QuestionBatch questions) => Answer(imageOfQuestion, questions, logSoftmax: true);
+
+        public float[] Logits(int[]? imageOfQuestion, QuestionBatch questions) => Answer(imageOfQuestion, questions, logSoftmax: false);
+
+        private float[] Answer(int[]? imageOfQuestion, QuestionBatch questions, bool logSoftmax)
         {
             var (tokens, valid) = TorchInputs.Questions(questions, device);
             var index = imageOfQuestion is null ? null : TorchInputs.Indices(imageOfQuestion, device);
-            using var logits = mirror.Network.AnswerLogits(features, index, tokens, valid).log_softmax(1).cpu();
-            return logits.data<float>().ToArray();
+            var logits = mirror.Network.AnswerLogits(features, index, tokens, valid);
+            using var host = (logSoftmax ? logits.log_softmax(1) : logits).cpu();
+            return host.data<float>().ToArray();
         }
 
         public void Dispose()
