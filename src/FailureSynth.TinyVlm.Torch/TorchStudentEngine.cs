@@ -64,6 +64,38 @@ public sealed class TorchStudentEngine : IStudentEngine
         return encoded.Logits(inputs.ImageOfQuestion, inputs.Questions);
     }
 
+    /// <summary>Inference as the benchmark times it: one direct question per image (the first asked about it), no gradients.</summary>
+    public float[] Infer(TinyVlmModel model, Reference.ModelInputs inputs)
+    {
+        var first = new int[inputs.ImageCount];
+        var seen = new bool[inputs.ImageCount];
+        for (var q = 0; q < inputs.ImageOfQuestion.Length; q++)
+        {
+            var image = inputs.ImageOfQuestion[q];
+            if (seen[image]) continue;
+            seen[image] = true;
+            first[image] = q;
+        }
+
+        var length = inputs.Questions.Length;
+        var ids = new int[inputs.ImageCount * length];
+        var valid = new bool[inputs.ImageCount * length];
+        for (var i = 0; i < first.Length; i++)
+        {
+            Array.Copy(inputs.Questions.TokenIds, first[i] * length, ids, i * length, length);
+            Array.Copy(inputs.Questions.Valid, first[i] * length, valid, i * length, length);
+        }
+
+        using var encoded = (TorchEncodedImages)Encode(model, inputs.Images, inputs.ImageCount);
+        return encoded.Logits(null, new QuestionBatch(ids, length, valid));
+    }
+
+    /// <summary>
+    /// One training step as the benchmark times it (forward, cross-entropy, backward, AdamW with weight decay 0.01 on every
+    /// parameter, as the PyTorch reference's step), on a copy of <paramref name="model"/>'s weights.
+    /// </summary>
+    public TorchTrainStep TrainStep(TinyVlmModel model, Reference.ModelInputs inputs, float learningRate) => new(this, model, inputs, learningRate);
+
     /// <inheritdoc />
     public TrainingResult Train(TinyVlmStudent student, IReadOnlyList<StudentExample> examples, TrainingOptions options, IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken, IReadOnlyList<bool>? anchored) =>
@@ -121,6 +153,48 @@ public sealed class TorchStudentEngine : IStudentEngine
             scope.Dispose();
             mirror.Gate.Release();
         }
+    }
+}
+
+/// <summary>A repeatable training step on one fixed batch (see <see cref="TorchStudentEngine.TrainStep"/>).</summary>
+public sealed class TorchTrainStep : IDisposable
+{
+    private readonly TorchTinyVlm network;
+    private readonly torch.optim.Optimizer optimizer;
+    private readonly Tensor images, tokens, valid, imageOfQuestion, targets;
+
+    internal TorchTrainStep(TorchStudentEngine engine, TinyVlmModel model, Reference.ModelInputs inputs, float learningRate)
+    {
+        var device = engine.TorchDevice;
+        network = new TorchTinyVlm(model.Config);
+        TorchWeights.CopyFrom(network, model);
+        network.to(device);
+        network.train();
+        optimizer = torch.optim.AdamW(network.parameters(), lr: learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01);
+        var size = inputs.ImageSize;
+        images = torch.tensor(inputs.Images, [inputs.ImageCount, 3, size, size]).to(device);
+        (tokens, valid) = TorchInputs.Questions(inputs.Questions, device);
+        imageOfQuestion = TorchInputs.Indices(inputs.ImageOfQuestion, device);
+        targets = TorchInputs.Indices(inputs.Targets, device);
+    }
+
+    /// <summary>Runs one step; returns when the device has finished it (the loss is read back).</summary>
+    public void Run()
+    {
+        using var scope = torch.NewDisposeScope();
+        optimizer.zero_grad();
+        var loss = TorchSharp.torch.nn.functional.cross_entropy(network.AnswerLogits(network.forward(images), imageOfQuestion, tokens, valid), targets, ignore_index: StudentTrainer.IgnoredAnswer);
+        loss.backward();
+        optimizer.step();
+        _ = loss.item<float>();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        network.Dispose();
+        foreach (var t in new[] { images, tokens, valid, imageOfQuestion, targets }) t.Dispose();
     }
 }
 
