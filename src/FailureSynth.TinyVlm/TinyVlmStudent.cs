@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FailureSynth.Tensors;
+using FailureSynth.TinyVlm.Engines;
 using FailureSynth.TinyVlm.Inference;
 using FailureSynth.TinyVlm.Model;
 using FailureSynth.TinyVlm.Training;
@@ -48,6 +49,12 @@ public sealed class TinyVlmStudent
 
     /// <summary>Answer classes; <see cref="StudentAnswer.LogProbabilities"/> follow this order.</summary>
     public AnswerVocabulary Answers { get; }
+
+    /// <summary>
+    /// The engine that answers and trains (the process's <see cref="StudentEngines.Current"/> when the student was made).
+    /// The weights stay in <see cref="Model"/> whichever engine runs them.
+    /// </summary>
+    public IStudentEngine Engine { get; set; } = StudentEngines.Current;
 
     /// <summary>Metadata of the checkpoint this student was loaded from (or will be saved with, besides architecture and vocabularies).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; private set; }
@@ -119,22 +126,18 @@ public sealed class TinyVlmStudent
     public IReadOnlyList<StudentAnswer> AnswerAll(IReadOnlyList<StudentExample> examples, AnswerMode mode, IProgress<int>? progress = null)
     {
         var results = new StudentAnswer[examples.Count];
-        var context = Model.Context;
         var size = Model.Config.ImageSize;
         var plane = 3 * size * size;
-        Model.Eval();
-        using var noGrad = context.NoGrad();
         for (var start = 0; start < examples.Count; start += InferenceBatch)
         {
             var count = Math.Min(InferenceBatch, examples.Count - start);
-            using var scope = context.RecyclingScope();
             var pixels = new float[count * plane];
             for (var i = 0; i < count; i++)
             {
                 StudentExamples.WritePlanes(examples[start + i].Image, pixels.AsSpan(i * plane, plane));
             }
 
-            var features = Model.EncodeImages(context.FromArray(pixels, count, 3, size, size));
+            using var features = Engine.Encode(Model, pixels, count);
             var direct = Ask(features, null, [.. Enumerable.Range(0, count).Select(i => examples[start + i].Question)]);
             if (mode == AnswerMode.Direct)
             {
@@ -165,7 +168,7 @@ public sealed class TinyVlmStudent
     }
 
     /// <summary>The step questions of every example, asked step by step; later questions quote earlier answers when the program is known.</summary>
-    private List<StudentStep>[] Reason(Tensor features, IReadOnlyList<StudentExample> examples, int start, int count)
+    private List<StudentStep>[] Reason(IEncodedImages features, IReadOnlyList<StudentExample> examples, int start, int count)
     {
         var rationales = new List<StudentStep>[count];
         var stepCounts = new int[count];
@@ -226,11 +229,10 @@ public sealed class TinyVlmStudent
         return null;
     }
 
-    private float[][] Ask(Tensor features, int[]? imageOfQuestion, IReadOnlyList<string> questions)
+    private float[][] Ask(IEncodedImages features, int[]? imageOfQuestion, IReadOnlyList<string> questions)
     {
         var batch = QuestionBatch.From([.. questions.Select(q => Tokens.Encode(q, Model.Config.MaxTokens))]);
-        var logProbabilities = Model.AnswerLogProbabilities(features, imageOfQuestion, batch);
-        var flat = logProbabilities.ToArray();
+        var flat = features.LogProbabilities(imageOfQuestion, batch);
         var classes = Answers.Count;
         var rows = new float[questions.Count][];
         for (var i = 0; i < rows.Length; i++)

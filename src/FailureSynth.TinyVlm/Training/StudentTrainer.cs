@@ -112,7 +112,7 @@ public static class StudentTrainer
     /// </summary>
     public const int RecipeVersion = 3;
 
-    private const int IgnoredAnswer = -100;
+    internal const int IgnoredAnswer = -100;
 
     /// <summary>Trains <paramref name="student"/> in place on <paramref name="examples"/>.</summary>
     /// <param name="anchored">
@@ -125,7 +125,17 @@ public static class StudentTrainer
         TrainingOptions options,
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default,
-        IReadOnlyList<bool>? anchored = null)
+        IReadOnlyList<bool>? anchored = null) =>
+        student.Engine.Train(student, examples, options, progress, cancellationToken, anchored);
+
+    /// <summary>Trains on our own engine (what <see cref="Train"/> does for a student whose engine is the managed one).</summary>
+    internal static TrainingResult TrainManaged(
+        TinyVlmStudent student,
+        IReadOnlyList<StudentExample> examples,
+        TrainingOptions options,
+        IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken,
+        IReadOnlyList<bool>? anchored)
     {
         options.Validate();
         if (examples.Count == 0) throw new ArgumentException("The training set is empty; pass a dataset with at least one sample.", nameof(examples));
@@ -325,7 +335,7 @@ public static class StudentTrainer
     /// Writes the images of <paramref name="prepared"/>[<paramref name="indices"/>] into <paramref name="pixels"/> (one
     /// plane block each, in order) and lists every question about them with the position of its image and its target.
     /// </summary>
-    private static (int[] ImageOfQuestion, List<int[]> Questions, int[] Targets) Gather(PreparedExample[] prepared, ReadOnlySpan<int> indices, float[] pixels, int plane)
+    internal static (int[] ImageOfQuestion, List<int[]> Questions, int[] Targets) Gather(PreparedExample[] prepared, ReadOnlySpan<int> indices, float[] pixels, int plane)
     {
         var imageOfQuestion = new List<int>();
         var questions = new List<int[]>();
@@ -378,7 +388,7 @@ public static class StudentTrainer
     }
 
     /// <summary>The scene targets of a batch's images (image-major, cells row-major); null when none of them has a scene.</summary>
-    private static (int[] Shapes, int[] Colors, int[] Sizes)? CellTargets(int[]?[] targets, int[] batch, int side)
+    internal static (int[] Shapes, int[] Colors, int[] Sizes)? CellTargets(int[]?[] targets, int[] batch, int side)
     {
         var cells = side * side;
         int[] shapes = new int[batch.Length * cells], colors = new int[batch.Length * cells], sizes = new int[batch.Length * cells];
@@ -397,9 +407,9 @@ public static class StudentTrainer
         return any ? (shapes, colors, sizes) : null;
     }
 
-    private sealed record PreparedExample(FailureSynth.Imaging.RgbImage Image, int[][] Questions, int[] Targets);
+    internal sealed record PreparedExample(FailureSynth.Imaging.RgbImage Image, int[][] Questions, int[] Targets);
 
-    private static PreparedExample[] Prepare(TinyVlmStudent student, IReadOnlyList<StudentExample> examples, bool includeSteps)
+    internal static PreparedExample[] Prepare(TinyVlmStudent student, IReadOnlyList<StudentExample> examples, bool includeSteps)
     {
         var maxTokens = student.Model.Config.MaxTokens;
         var size = student.Model.Config.ImageSize;
@@ -433,7 +443,7 @@ public static class StudentTrainer
     }
 
     /// <summary>Epochs of the examples, each in a fresh order drawn from the seed.</summary>
-    private sealed class BatchOrder(int count, ulong seed)
+    internal sealed class BatchOrder(int count, ulong seed)
     {
         private readonly DeterministicRandom random = new(seed ^ 0x5EED_0F_BA7C4E5UL);
         private int[] order = [];

@@ -39,7 +39,11 @@ public sealed record StudentBenchReport(
     [property: JsonPropertyName("torch_threads")] int TorchThreads,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("processor_count")] int ProcessorCount,
-    [property: JsonPropertyName("runtime")] string Runtime);
+    [property: JsonPropertyName("runtime")] string Runtime,
+    [property: JsonPropertyName("train_step_ms_torchsharp")] double? TrainStepMsTorchSharp = null,
+    [property: JsonPropertyName("infer_samples_per_s_torchsharp")] double? InferSamplesPerSecondTorchSharp = null,
+    [property: JsonPropertyName("parity_torchsharp_max_abs_diff")] double? ParityTorchSharpMaxAbsDiff = null,
+    [property: JsonPropertyName("torchsharp_device")] string? TorchSharpDevice = null);
 
 /// <summary>
 /// Compares our engine with the PyTorch reference on TinyVLM: one training step (forward, backward, AdamW)
@@ -53,7 +57,11 @@ public static class StudentBenchmark
     private const int Warmup = 3;
     private static readonly int[] GemmSizes = [256, 512, 1024];
 
-    public static StudentBenchReport Run(string outDirectory, int threads, int repeats, string? modelPath, Action<string> log)
+    /// <summary>
+    /// Runs the benchmark. With <paramref name="torchSharpDevice"/> set, TinyVLM on TorchSharp is measured too, on that device
+    /// (auto, cpu or cuda), with the same checkpoint, inputs, thread count and repeats; its parity is against PyTorch.
+    /// </summary>
+    public static StudentBenchReport Run(string outDirectory, int threads, int repeats, string? modelPath, Action<string> log, string? torchSharpDevice = null)
     {
         var root = TorchReference.FindRepositoryRoot(AppContext.BaseDirectory) ?? TorchReference.FindRepositoryRoot(Environment.CurrentDirectory)
                    ?? throw new DirectoryNotFoundException("bench student needs the FailureSynth checkout (for bench/torch/tinyvlm_bench.py); run it from the repository.");
@@ -73,6 +81,18 @@ public static class StudentBenchmark
 
         // Parity first: timing below trains the weights away from the saved checkpoint.
         var ours = inputs.Logits(student.Model);
+        TorchSharpFigures? torchSharp = null;
+        if (torchSharpDevice is not null)
+        {
+            var engine = new FailureSynth.TinyVlm.Torch.TorchStudentEngine(torchSharpDevice, threads);
+            log($"Timing TorchSharp on {engine.Device} (libtorch, {threads} thread(s))...");
+            var logits = engine.Logits(student.Model, inputs);
+            var infer = Median(Time(repeats, () => engine.Infer(student.Model, inputs)));
+            var step = engine.TrainStep(student.Model, inputs, 3e-3f);
+            var train = Median(Time(repeats, step.Run));
+            step.Dispose();
+            torchSharp = new TorchSharpFigures(logits, train, BatchImages / (infer / 1000.0), engine.Device);
+        }
 
         log("Timing inference (ours)...");
         var inferMs = Median(Time(repeats, () => Infer(student.Model, inputs)));
@@ -88,6 +108,7 @@ public static class StudentBenchmark
         if (ours.Length != torch.Logits.Length)
             throw new InvalidOperationException($"The PyTorch reference returned {torch.Logits.Length} logits, ours {ours.Length}.");
         var torchTrainMs = Median(torch.TrainStepMs);
+        double? torchSharpParity = torchSharp is null ? null : torchSharp.Logits.Zip(torch.Logits).Max(p => (double)Math.Abs(p.First - p.Second));
         var headline = gemm[^1];
         return new StudentBenchReport(
             "tinyvlm-student",
@@ -111,8 +132,14 @@ public static class StudentBenchmark
             torch.Threads,
             modelPath is null ? "fresh (seed 1)" : Path.GetFileName(modelPath),
             Environment.ProcessorCount,
-            System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+            System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+            torchSharp is null ? null : Math.Round(torchSharp.TrainStepMs, 3),
+            torchSharp is null ? null : Math.Round(torchSharp.InferSamplesPerSecond, 1),
+            torchSharpParity,
+            torchSharp?.Device);
     }
+
+    private sealed record TorchSharpFigures(float[] Logits, double TrainStepMs, double InferSamplesPerSecond, string Device);
 
     /// <summary>One direct question per image, no gradients: what answering a dataset costs.</summary>
     private static void Infer(TinyVlmModel model, ModelInputs inputs)

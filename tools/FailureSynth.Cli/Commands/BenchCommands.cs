@@ -57,9 +57,12 @@ public static class BenchCommands
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per measurement, after a warm-up; medians are reported.", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "Threads for both engines; 0 uses every core.", DefaultValueFactory = _ => 0 };
         var model = new Option<FileInfo?>("--model") { Description = "Student checkpoint to run (default: a freshly initialised TinyVLM)." };
-        var command = new Command("student", "TinyVLM on our engine against the PyTorch reference: training step, inference, GEMM, logit parity.")
+        var engine = new Option<string>("--engine") { Description = "Our engines to time beside PyTorch: all (managed and torchsharp), managed or torchsharp (the managed figures are always taken: they are the reference of the ratios).", DefaultValueFactory = _ => "all" };
+        engine.AcceptOnlyFromAmong("all", "managed", "torchsharp");
+        var device = StudentCommands.DeviceOption();
+        var command = new Command("student", "TinyVLM on our engine and on TorchSharp against the PyTorch reference: training step, inference, GEMM, logit parity.")
         {
-            output, repeats, threads, model,
+            output, repeats, threads, model, engine, device,
         };
         command.SetAction(parse => CliErrors.Guard(() =>
         {
@@ -71,7 +74,8 @@ public static class BenchCommands
             StudentBenchReport report;
             try
             {
-                report = StudentBenchmark.Run(dir, t == 0 ? Environment.ProcessorCount : t, r, parse.GetValue(model)?.FullName, Console.WriteLine);
+                report = StudentBenchmark.Run(dir, t == 0 ? Environment.ProcessorCount : t, r, parse.GetValue(model)?.FullName, Console.WriteLine,
+                    parse.GetValue(engine) == "managed" ? null : parse.GetValue(device));
             }
             catch (InvalidOperationException e) when (e.Message.StartsWith("PyTorch reference", StringComparison.Ordinal))
             {
@@ -86,6 +90,10 @@ public static class BenchCommands
             Console.WriteLine(string.Create(inv, $"  inference: ours {report.InferSamplesPerSecondOurs:F0} samples/s, torch {report.InferSamplesPerSecondTorch:F0} samples/s"));
             Console.WriteLine(string.Create(inv, $"  GEMM {report.GemmSize}^3: ours {report.GemmGflopsOurs:F1} GFLOP/s, OpenBLAS {report.GemmGflopsOpenBlas?.ToString("F1", inv) ?? "n/a"} GFLOP/s"));
             Console.WriteLine(string.Create(inv, $"  parity: max |ours - torch| = {report.ParityMaxAbsDiff:E2}"));
+            if (report.TrainStepMsTorchSharp is { } tsTrain)
+            {
+                Console.WriteLine(string.Create(inv, $"  TorchSharp ({report.TorchSharpDevice}): train step {tsTrain:F1} ms, inference {report.InferSamplesPerSecondTorchSharp:F0} samples/s, max |torchsharp - torch| = {report.ParityTorchSharpMaxAbsDiff:E2}"));
+            }
             Console.WriteLine($"Wrote {path}");
             return 0;
         }));

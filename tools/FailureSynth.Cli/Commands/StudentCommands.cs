@@ -3,6 +3,7 @@ using System.Globalization;
 using FailureSynth.Datasets;
 using FailureSynth.Tensors;
 using FailureSynth.TinyVlm;
+using FailureSynth.TinyVlm.Engines;
 using FailureSynth.TinyVlm.Evaluation;
 using FailureSynth.TinyVlm.Inference;
 using FailureSynth.TinyVlm.Training;
@@ -37,9 +38,11 @@ public static class StudentCommands
         var probeWarmup = new Option<int?>("--probe-warmup") { Description = $"Steps that fit the fresh scene probe on the starting weights' features before training. [default: {TrainingOptions.FineTuneSceneProbeWarmup} with --init, else 0]" };
         var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
         var gemm = GemmOption();
+        var engine = EngineOption();
+        var device = DeviceOption();
         var command = new Command("train", "Train TinyVLM on a dataset's questions and their reasoning steps; shows loss, samples/s and ETA.")
         {
-            data, output, steps, seed, init, lora, batch, learningRate, warmup, finalDivisor, sceneWeight, probeWarmup, threads, gemm,
+            data, output, steps, seed, init, lora, batch, learningRate, warmup, finalDivisor, sceneWeight, probeWarmup, threads, gemm, engine, device,
         };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
@@ -56,6 +59,9 @@ public static class StudentCommands
                 SceneProbeWarmup: parse.GetValue(probeWarmup) ?? (initPath is null ? 0 : TrainingOptions.FineTuneSceneProbeWarmup));
             options.Validate();
             var context = StudentCompute.CreateContext(Threads(parse.GetValue(threads)), parse.GetValue(gemm)!);
+            var studentEngine = StudentEngines.Create(parse.GetValue(engine)!, parse.GetValue(device)!, context.Threads);
+            if (loraRank is not null && studentEngine.Name != StudentEngines.Managed)
+                throw new ArgumentException("--lora runs on the managed engine only; drop --engine torchsharp for a LoRA run.");
             var wall = System.Diagnostics.Stopwatch.StartNew();
 
             var initial = initPath is not null ? TinyVlmStudent.Load(initPath, context) : null;
@@ -63,8 +69,9 @@ public static class StudentCommands
             var examples = StudentExamples.Load(dataDir, initial?.Model.Config.ImageSize ?? FailureSynth.World.Rendering.SceneRasterizer.DefaultSize, context.Threads);
             // A fresh student's question vocabulary comes from the training questions, sorted, so it is deterministic.
             var student = initial ?? TinyVlmStudent.Create(context, TokenVocabulary.Build(examples.SelectMany(e => e.Steps.Select(s => s.Question).Prepend(e.Question))), options.Seed);
+            student.Engine = studentEngine;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{examples.Count} samples, {student.Model.ParameterCount()} parameters, {context.Threads} thread(s), GEMM: {context.Gemm.Name}"));
+                $"{examples.Count} samples, {student.Model.ParameterCount()} parameters, {context.Threads} thread(s), engine: {EngineText(studentEngine, context)}"));
 
             var result = await RunWithProgress(options.Steps, progress =>
                 Task.Run(() => StudentTrainer.Train(student, examples, options, progress, cancellationToken), cancellationToken));
@@ -91,9 +98,11 @@ public static class StudentCommands
         mode.AcceptOnlyFromAmong("direct", "reasoning");
         var threads = new Option<int>("--threads") { Description = "Compute threads; 0 uses every core.", DefaultValueFactory = _ => 0 };
         var gemm = GemmOption();
+        var engine = EngineOption();
+        var device = DeviceOption();
         var command = new Command("eval", "Evaluate a student: overall accuracy, per skill, per family and answer confusions, as report.json.")
         {
-            model, data, output, mode, threads, gemm,
+            model, data, output, mode, threads, gemm, engine, device,
         };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
@@ -102,7 +111,10 @@ public static class StudentCommands
             var outPath = parse.GetValue(output)!.FullName;
             var answerMode = parse.GetValue(mode) == "reasoning" ? AnswerMode.Reasoning : AnswerMode.Direct;
             var context = StudentCompute.CreateContext(Threads(parse.GetValue(threads)), parse.GetValue(gemm)!);
+            var studentEngine = StudentEngines.Create(parse.GetValue(engine)!, parse.GetValue(device)!, context.Threads);
             var student = TinyVlmStudent.Load(modelPath, context);
+            student.Engine = studentEngine;
+            Console.WriteLine($"Engine: {EngineText(studentEngine, context)}");
             var examples = StudentExamples.Load(dataDir, student.Model.Config.ImageSize, context.Threads);
             string? sha = File.Exists(Path.Combine(dataDir, DatasetLayout.ManifestFile)) ? DatasetManifest.Read(dataDir).DatasetSha256 : null;
             var report = await Terminal.ProgressDisplay.RunAsync($"Evaluating {examples.Count} questions ({parse.GetValue(mode)})", examples.Count,
@@ -198,6 +210,25 @@ public static class StudentCommands
         gemm.AcceptOnlyFromAmong([.. StudentCompute.GemmChoices]);
         return gemm;
     }
+
+    /// <summary>The engine option shared by train, eval and bench student.</summary>
+    internal static Option<string> EngineOption()
+    {
+        var engine = new Option<string>("--engine") { Description = "Where TinyVLM's arithmetic runs: managed (our engine, the CPU default) or torchsharp (libtorch; the GPU path).", DefaultValueFactory = _ => StudentEngines.Managed };
+        engine.AcceptOnlyFromAmong([.. StudentEngines.Names]);
+        return engine;
+    }
+
+    /// <summary>The device option shared by train, eval and bench student.</summary>
+    internal static Option<string> DeviceOption()
+    {
+        var device = new Option<string>("--device") { Description = "auto (CUDA when the torchsharp engine sees a GPU, else the CPU), cpu or cuda (torchsharp on a build with -p:TorchSharpNative=cuda).", DefaultValueFactory = _ => "auto" };
+        device.AcceptOnlyFromAmong([.. StudentEngines.Devices]);
+        return device;
+    }
+
+    internal static string EngineText(IStudentEngine engine, ComputeContext context) =>
+        engine.Name == StudentEngines.Managed ? $"managed (GEMM: {context.Gemm.Name})" : $"{engine.Name} on {engine.Device}";
 
     private static int Threads(int requested)
     {
