@@ -22,7 +22,7 @@ public sealed class StopTests
         // DCP ends what it started; give its controllers a moment, then nothing that mentions the run folder may live.
         var deadline = Stopwatch.StartNew();
         while ((pids.Any(Running) || Mentioning(run).Count > 0) && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(250);
-        Assert.Empty(pids.Where(Running));
+        Assert.DoesNotContain(pids, Running);
         Assert.Empty(Mentioning(run));
         try { Directory.Delete(run, recursive: true); } catch (IOException) { }
     }
