@@ -32,7 +32,8 @@ public static class TrainerCommands
             return CommandResults.Success($"Campaign {id} started from {Path.GetFileName(campaign)}.");
         }, new CommandOptions
         {
-            Description = $"POST {campaign} to the campaign API; it runs when no other campaign is running.",
+            // Highlighted commands show as a button in the trainer's row, with the description as its tooltip.
+            Description = $"Start demo campaign: POST {campaign} to the campaign API (it runs when no other campaign is running).",
             IconName = "Play",
             IsHighlighted = true,
             UpdateState = WhenRunning,
@@ -52,9 +53,10 @@ public static class TrainerCommands
             return CommandResults.Success($"Cancelled {string.Join(", ", running)}; its finished stages stay on disk.");
         }, new CommandOptions
         {
-            Description = "Cancels the campaign the trainer is running (queued ones stay queued).",
+            Description = "Cancel running campaign: the one the trainer is running (queued ones stay queued).",
             ConfirmationMessage = "Cancel the running campaign? Its finished stages stay on disk.",
-            IconName = "Stop",
+            IconName = "DismissCircle",
+            IsHighlighted = true,
             UpdateState = WhenRunning,
         });
         return trainer;
