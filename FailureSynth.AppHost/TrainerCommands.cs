@@ -13,12 +13,13 @@ public static class TrainerCommands
     public const string StartDemo = "start-demo-campaign";
     public const string CancelRunning = "cancel-running-campaign";
 
-    /// <summary>Which campaign file "Start demo campaign" posts; relative to the AppHost's working directory.</summary>
+    /// <summary>Which campaign file "Start demo campaign" posts; a relative path is taken from the repository root, as the Trainer takes campaign paths.</summary>
     public const string DemoCampaignKey = "FailureSynth:DemoCampaign";
 
     public static IResourceBuilder<ProjectResource> WithCampaignCommands(this IResourceBuilder<ProjectResource> trainer, string apiKey)
     {
-        string campaign = Path.GetFullPath(trainer.ApplicationBuilder.Configuration[DemoCampaignKey] is { Length: > 0 } file ? file : Path.Combine("campaigns", "demo.yaml"));
+        string repository = Path.GetFullPath(Path.Combine(trainer.ApplicationBuilder.AppHostDirectory, ".."));
+        string campaign = Path.GetFullPath(trainer.ApplicationBuilder.Configuration[DemoCampaignKey] is { Length: > 0 } file ? file : Path.Combine("campaigns", "demo.yaml"), repository);
         var endpoint = trainer.GetEndpoint("http");
 
         trainer.WithCommand(StartDemo, "Start demo campaign", async context =>
