@@ -13,12 +13,13 @@ public static class TrainerCommands
     public const string StartDemo = "start-demo-campaign";
     public const string CancelRunning = "cancel-running-campaign";
 
-    /// <summary>Which campaign file "Start demo campaign" posts; relative to the AppHost's working directory.</summary>
+    /// <summary>Which campaign file "Start demo campaign" posts; a relative path is taken from the repository root, as the Trainer takes campaign paths.</summary>
     public const string DemoCampaignKey = "FailureSynth:DemoCampaign";
 
     public static IResourceBuilder<ProjectResource> WithCampaignCommands(this IResourceBuilder<ProjectResource> trainer, string apiKey)
     {
-        string campaign = Path.GetFullPath(trainer.ApplicationBuilder.Configuration[DemoCampaignKey] is { Length: > 0 } file ? file : Path.Combine("campaigns", "demo.yaml"));
+        string repository = Path.GetFullPath(Path.Combine(trainer.ApplicationBuilder.AppHostDirectory, ".."));
+        string campaign = Path.GetFullPath(trainer.ApplicationBuilder.Configuration[DemoCampaignKey] is { Length: > 0 } file ? file : Path.Combine("campaigns", "demo.yaml"), repository);
         var endpoint = trainer.GetEndpoint("http");
 
         trainer.WithCommand(StartDemo, "Start demo campaign", async context =>
@@ -32,7 +33,8 @@ public static class TrainerCommands
             return CommandResults.Success($"Campaign {id} started from {Path.GetFileName(campaign)}.");
         }, new CommandOptions
         {
-            Description = $"POST {campaign} to the campaign API; it runs when no other campaign is running.",
+            // Highlighted commands show as a button in the trainer's row, with the description as its tooltip.
+            Description = $"Start demo campaign: POST {campaign} to the campaign API (it runs when no other campaign is running).",
             IconName = "Play",
             IsHighlighted = true,
             UpdateState = WhenRunning,
@@ -52,9 +54,10 @@ public static class TrainerCommands
             return CommandResults.Success($"Cancelled {string.Join(", ", running)}; its finished stages stay on disk.");
         }, new CommandOptions
         {
-            Description = "Cancels the campaign the trainer is running (queued ones stay queued).",
+            Description = "Cancel running campaign: the one the trainer is running (queued ones stay queued).",
             ConfirmationMessage = "Cancel the running campaign? Its finished stages stay on disk.",
-            IconName = "Stop",
+            IconName = "DismissCircle",
+            IsHighlighted = true,
             UpdateState = WhenRunning,
         });
         return trainer;
