@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# FailureSynth's main job: the demo campaign (campaigns/demo.yaml) through the distributed system. The AppHost
-# starts rabbitmq-server, redis-server and the five services (Student, Teacher, ImageSynth, QualityFilter,
-# Trainer) as local processes, the Trainer runs two iterations of evaluate -> locate -> diagnose -> synthesise
-# -> filter -> train -> measure over the bus, and the report and dataset are written to ./out/demo (or $1).
+# FailureSynth's main job: the demo campaign (campaigns/demo.yaml) through the distributed system, run by the Aspire
+# AppHost. It starts RabbitMQ ("messaging", with its own epmd) and Redis ("cache") as local processes managed by DCP
+# (or Aspire's containers where a container runtime works), the five services (Student, Teacher, ImageSynth,
+# QualityFilter, Trainer) once what they need is healthy, and the Aspire dashboard (its URL and login token are
+# printed). The Trainer runs two iterations of evaluate -> locate -> diagnose -> synthesise -> filter -> train ->
+# measure over the bus; the report and dataset are written to ./out/demo (or $1); then everything stops.
 # The base student is trained once and cached in out/cache. Installs missing OS prerequisites first (as root).
 # The same campaign in-process: dotnet run --project tools/FailureSynth.Cli -c Release -- campaign run --config campaigns/demo.yaml --out DIR
 set -euo pipefail
 source "$(dirname "$0")/eng/common.sh"
 cd "$fs_root"
 
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
+  cat <<'USAGE'
+Usage: ./run.sh [OUT_DIR]
+  Runs the demo campaign (campaigns/demo.yaml) through the Aspire AppHost and writes the report and dataset
+  to OUT_DIR (default: out/demo). Prints the Aspire dashboard's URL and login token while it runs.
+  Ctrl+C stops the campaign and every process the AppHost started.
+  The AppHost's own options: dotnet run --project FailureSynth.AppHost -- --help
+USAGE
+  exit 0
+fi
+
 fs_require_dotnet
 bash eng/install-prereqs.sh
 
-out="${1:-$fs_root/out/demo}"
+out="$(realpath -m "${1:-$fs_root/out/demo}")"  # absolute: dotnet run starts the AppHost in its own folder
 echo "Building the AppHost and the services..."
 dotnet build FailureSynth.AppHost -c Release -nologo -clp:ErrorsOnly -v:q
-for service in Student Teacher ImageSynth QualityFilter Trainer; do
-  dotnet build "services/FailureSynth.$service" -c Release -nologo -clp:ErrorsOnly -v:q
-done
-dotnet "$fs_root/FailureSynth.AppHost/bin/Release/net10.0/FailureSynth.AppHost.dll" run campaigns/demo.yaml --out "$out" --no-build --quiet
+# Aspire's own start-up chatter is kept to warnings; the dashboard's URL and login token are still printed.
+exec env "Logging__LogLevel__Default=Warning" "Logging__LogLevel__Aspire.Hosting.DistributedApplication=Information" \
+  dotnet run --project FailureSynth.AppHost -c Release --no-build -- run "$fs_root/campaigns/demo.yaml" --out "$out"

@@ -11,6 +11,7 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
     public const string Usage =
         "Usage: dotnet run --project FailureSynth.AppHost [-- OPTIONS]                     bring the system up; Ctrl+C stops it\n" +
         "       dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR   run one campaign through the services, then stop\n" +
+        "       (relative paths are taken from the repository root)\n" +
         "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] synthesis throughput through the services\n" +
         "Options:\n" +
         "  --replicas SERVICE=N      replicas of a service (repeatable; student, teacher, imagesynth, qualityfilter; the trainer runs once)\n" +
@@ -46,7 +47,7 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
                     kind = "bench-synthesis";
                     break;
                 case "--out":
-                    output = Path.GetFullPath(Value());
+                    output = FromRepository(Value());
                     break;
                 case "--proposals":
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out proposals) || proposals is < 1 or > 1_000_000)
@@ -79,11 +80,23 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
         if (kind == "run")
         {
             if (output is null) throw new ArgumentException("run needs --out DIR: the folder the campaign's report and dataset are written to.");
+            campaign = FromRepository(campaign!);
             if (!File.Exists(campaign)) throw new ArgumentException($"Campaign file '{campaign}' does not exist.");
-            campaign = Path.GetFullPath(campaign!);
         }
         else if (output is not null || faults.Count > 0) throw new ArgumentException("--out and --fault belong to run.");
         return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire);
+    }
+
+    /// <summary>
+    /// A relative path is taken from the repository root: <c>dotnet run --project FailureSynth.AppHost</c> starts the
+    /// AppHost in its own project folder, not where the command was typed.
+    /// </summary>
+    private static string FromRepository(string path)
+    {
+        if (Path.IsPathRooted(path)) return Path.GetFullPath(path);
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "FailureSynth.sln"))) return Path.GetFullPath(Path.Combine(dir.FullName, path));
+        return Path.GetFullPath(path);
     }
 
     public int ReplicasOf(string service) => Replicas.TryGetValue(service, out int n) ? n : 1;

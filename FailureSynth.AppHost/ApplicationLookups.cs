@@ -33,15 +33,16 @@ public static class ApplicationLookups
     }
 
     /// <summary>
-    /// DCP starts a project as <c>dotnet run --no-build</c>, which runs the service as its child: the service's own
-    /// process is that child when there is one (killing only the launcher would leave the service running).
+    /// DCP starts a project as <c>dotnet run --no-build</c>, which runs the service as its child, and rabbitmq-server's
+    /// script runs the broker's Erlang VM as its child: the server's own process is that child when there is one
+    /// (killing only the launcher would leave the server running).
     /// </summary>
     private static int ServiceProcess(int pid)
     {
         string children = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task/{pid.ToString(CultureInfo.InvariantCulture)}/children";
         if (!File.Exists(children)) return pid;
         foreach (string child in File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            if (File.Exists($"/proc/{child}/comm") && File.ReadAllText($"/proc/{child}/comm").StartsWith("FailureSynth", StringComparison.Ordinal))
+            if (File.Exists($"/proc/{child}/comm") && File.ReadAllText($"/proc/{child}/comm").Trim() is var comm && (comm.StartsWith("FailureSynth", StringComparison.Ordinal) || comm == "beam.smp"))
                 return int.Parse(child, CultureInfo.InvariantCulture);
         return pid;
     }

@@ -123,7 +123,10 @@ public static class LocalProcessResourceExtensions
             .WithEnvironment("RABBITMQ_ADVANCED_CONFIG_FILE", Path.Combine(config, "advanced.config"))
             .WithEnvironment("RABBITMQ_CONF_ENV_FILE", Path.Combine(config, "rabbitmq-env.conf"))
             .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", Path.Combine(config, "enabled_plugins"))
-            .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}")
+            .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-noinput -start_epmd false -kernel inet_dist_use_interface {127,0,0,1}")
+            // The script then execs the Erlang VM instead of waiting on it in the background: DCP's process is the broker
+            // itself, so a crash shows as its exit code (the waiting script would exit 0) and SIGTERM stops it gracefully.
+            .WithEnvironment("RABBITMQ_ALLOW_INPUT", "true")
             .WithEnvironment("ERL_CRASH_DUMP", Path.Combine(folder, "erl_crash.dump"))
             .WithEndpoint(port: amqpPort, targetPort: amqpPort, scheme: "tcp", name: "tcp", isProxied: false)
             .WithHealthCheck(amqpCheck)

@@ -27,22 +27,26 @@ bool publishing = builder.ExecutionContext.IsPublishMode;
 string runDirectory = publishing ? "" : RunDirectory.Prepare(builder, command);
 string dataRoot = publishing ? ContainerPaths.DataRoot : Path.Combine(runDirectory, "files");
 var infrastructure = publishing ? InfrastructureKind.Containers : builder.ChooseInfrastructure();
-// The campaign API's key: FAILURESYNTH_API_KEY when set, else a new one per run.
-string apiKey = Environment.GetEnvironmentVariable("FAILURESYNTH_API_KEY") is { Length: >= 16 } chosen
+// The campaign API's key: FailureSynth:ApiKey or FAILURESYNTH_API_KEY when set, else a new one per run.
+string apiKey = (builder.Configuration["FailureSynth:ApiKey"] ?? Environment.GetEnvironmentVariable("FAILURESYNTH_API_KEY")) is { Length: >= 16 } chosen
     ? chosen
     : Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
 var messaging = builder.AddMessaging("messaging", infrastructure, runDirectory);   // RabbitMQ
 var cache = builder.AddCache("cache", infrastructure, runDirectory);               // Redis
 
-var student = builder.AddService<Projects.FailureSynth_Student>("student", command, dataRoot).Needs(messaging, cache);
-var teacher = builder.AddService<Projects.FailureSynth_Teacher>("teacher", command, dataRoot).Needs(messaging, cache);
-var imageSynth = builder.AddService<Projects.FailureSynth_ImageSynth>("imagesynth", command, dataRoot).Needs(messaging, cache);
-var qualityFilter = builder.AddService<Projects.FailureSynth_QualityFilter>("qualityfilter", command, dataRoot).Needs(messaging, cache);
-builder.AddService<Projects.FailureSynth_Trainer>("trainer", command, dataRoot).Needs(messaging, cache)
-    .WithApiKey(publishing ? null : apiKey)
-    .WithEnvironment("FailureSynth__ConfigRoot", publishing ? ContainerPaths.DataRoot : Directory.GetCurrentDirectory())
-    .WithReference(student).WithReference(teacher).WithReference(imageSynth).WithReference(qualityFilter);
+if (builder.Configuration["FailureSynth:Services"] != "none") // none: the broker and the cache alone (the bus and cache tests use that)
+{
+    var student = builder.AddService<Projects.FailureSynth_Student>("student", command, dataRoot).Needs(messaging, cache);
+    var teacher = builder.AddService<Projects.FailureSynth_Teacher>("teacher", command, dataRoot).Needs(messaging, cache);
+    var imageSynth = builder.AddService<Projects.FailureSynth_ImageSynth>("imagesynth", command, dataRoot).Needs(messaging, cache);
+    var qualityFilter = builder.AddService<Projects.FailureSynth_QualityFilter>("qualityfilter", command, dataRoot).Needs(messaging, cache);
+    builder.AddService<Projects.FailureSynth_Trainer>("trainer", command, dataRoot).Needs(messaging, cache)
+        .WithApiKey(publishing ? null : apiKey)
+        // Campaign paths are relative to the repository here, and to the data root in a container.
+        .WithEnvironment("FailureSynth__ConfigRoot", publishing ? ContainerPaths.DataRoot : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")))
+        .WithReference(student).WithReference(teacher).WithReference(imageSynth).WithReference(qualityFilter);
+}
 
 await using var app = builder.Build();
 return await CommandRunner.RunAsync(app, command, apiKey);

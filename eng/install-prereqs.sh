@@ -36,7 +36,7 @@ fi
 echo "Installing OS packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# The broker and cache are started by FailureSynth itself on free ports; do not let the
+# The broker and cache are started by the AppHost (DCP) on free loopback ports; do not let the
 # packages' own service units start system-wide instances.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d

@@ -1,4 +1,4 @@
-using FailureSynth.Redis;
+using StackExchange.Redis;
 using Microsoft.Extensions.Logging;
 
 namespace FailureSynth.Caching.Tests;
@@ -106,9 +106,9 @@ public sealed class RedisCallCacheTests(SharedRedisFixture redis)
         await cache.SetAsync(withoutTtl, "x");
         await cache.GetOrCreateAsync(["created with ttl"], _ => Task.FromResult("y"), TimeSpan.FromMilliseconds(30_500));
 
-        Assert.InRange((await redis.Database.ExecuteAsync("TTL", cache.RedisKey(withTtl))).AsInt64(), 85, 90);
-        Assert.Equal(-1, (await redis.Database.ExecuteAsync("TTL", cache.RedisKey(withoutTtl))).AsInt64());
-        Assert.InRange((await redis.Database.ExecuteAsync("PTTL", cache.RedisKey(RedisCallCache.Key("created with ttl")))).AsInt64(), 25_000, 30_500);
+        Assert.InRange((await redis.Database.KeyTimeToLiveAsync(cache.RedisKey(withTtl)))!.Value.TotalSeconds, 85, 90);
+        Assert.Null(await redis.Database.KeyTimeToLiveAsync(cache.RedisKey(withoutTtl)));
+        Assert.InRange((await redis.Database.KeyTimeToLiveAsync(cache.RedisKey(RedisCallCache.Key("created with ttl"))))!.Value.TotalMilliseconds, 25_000, 30_500);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => cache.SetAsync(withTtl, "x", TimeSpan.FromSeconds(-1)));
     }
 
@@ -116,8 +116,8 @@ public sealed class RedisCallCacheTests(SharedRedisFixture redis)
     public async Task After_flushdb_the_cache_misses_and_recomputes_the_same_value()
     {
         // A database of its own, so that the flush touches no other test's keys.
-        await using RedisConnection connection = await redis.Server.ConnectAsync(",defaultDatabase=3");
-        IRedisDatabase database = connection.GetDatabase();
+        await using ConnectionMultiplexer connection = await redis.ConnectAsync(",defaultDatabase=3,allowAdmin=true");
+        IDatabase database = connection.GetDatabase();
         var cache = new RedisCallCache(database, "fs:flush-test:");
         int calls = 0;
         Task<TeacherReply> Teacher(CancellationToken _)
@@ -131,7 +131,7 @@ public sealed class RedisCallCacheTests(SharedRedisFixture redis)
         TeacherReply cached = await cache.GetOrCreateAsync(parts, Teacher);
         Assert.Equal(1, calls);
 
-        await database.FlushDatabaseAsync();
+        await connection.GetServers().Single().FlushDatabaseAsync(3);
         Assert.Null(await cache.GetAsync<TeacherReply>(RedisCallCache.Key(parts)));
         TeacherReply recomputed = await cache.GetOrCreateAsync(parts, Teacher);
         TeacherReply cachedAgain = await cache.GetOrCreateAsync(parts, Teacher);

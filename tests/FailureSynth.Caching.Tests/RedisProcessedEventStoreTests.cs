@@ -1,5 +1,5 @@
 using FailureSynth.Messaging;
-using FailureSynth.Redis;
+using StackExchange.Redis;
 
 namespace FailureSynth.Caching.Tests;
 
@@ -10,7 +10,7 @@ public sealed class RedisProcessedEventStoreTests(SharedRedisFixture redis)
     public async Task A_mark_made_by_one_replica_is_seen_by_another_and_only_the_first_mark_counts()
     {
         string prefix = redis.UniqueName("fs-processed");
-        await using RedisConnection other = await redis.Server.ConnectAsync();
+        await using ConnectionMultiplexer other = await redis.ConnectAsync();
         IProcessedEventStore replicaA = new RedisProcessedEventStore(redis.Database, prefix);
         IProcessedEventStore replicaB = new RedisProcessedEventStore(other.GetDatabase(), prefix);
 
@@ -41,8 +41,8 @@ public sealed class RedisProcessedEventStoreTests(SharedRedisFixture redis)
         await new RedisProcessedEventStore(redis.Database, prefix).TryMarkProcessedAsync("h", "forever");
         await new RedisProcessedEventStore(redis.Database, prefix, TimeSpan.FromHours(1)).TryMarkProcessedAsync("h", "one-hour");
 
-        Assert.Equal(-1, (await redis.Database.ExecuteAsync("TTL", RedisKeys.Processed(prefix, "h", "forever"))).AsInt64());
-        Assert.InRange((await redis.Database.ExecuteAsync("TTL", RedisKeys.Processed(prefix, "h", "one-hour"))).AsInt64(), 3590, 3600);
+        Assert.Null(await redis.Database.KeyTimeToLiveAsync(RedisKeys.Processed(prefix, "h", "forever")));
+        Assert.InRange((await redis.Database.KeyTimeToLiveAsync(RedisKeys.Processed(prefix, "h", "one-hour")))!.Value.TotalSeconds, 3590, 3600);
     }
 
     [Fact]

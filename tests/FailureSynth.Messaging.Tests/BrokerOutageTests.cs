@@ -1,48 +1,43 @@
 using System.Diagnostics;
-using FailureSynth.Hosting.RabbitMQ;
+using FailureSynth.Tests.Aspire;
 
 namespace FailureSynth.Messaging.Tests;
 
-/// <summary>A broker of its own for tests that stop, kill or restart it; each test leaves it running.</summary>
+/// <summary>A broker of its own (the AppHost's messaging resource) for tests that restart or kill it; each test leaves it running.</summary>
 public sealed class DedicatedBroker : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"fs-messaging-outage-{Environment.ProcessId}-{Guid.NewGuid():N}");
+    public AppHostInfrastructure Infrastructure { get; } = new();
 
-    public RabbitMqServerProcess Server { get; private set; } = null!;
+    public Task InitializeAsync() => Infrastructure.InitializeAsync();
 
-    public async Task InitializeAsync() => Server = await RabbitMqServerProcess.StartAsync(new RabbitMqServerOptions(_dataDirectory));
-
-    public async Task DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        Directory.Delete(_dataDirectory, recursive: true);
-    }
+    public Task DisposeAsync() => Infrastructure.DisposeAsync();
 }
 
-/// <summary>The bus through broker outages: a graceful restart mid-stream, and a crash.</summary>
+/// <summary>The bus through broker outages: a restart mid-stream (Aspire's restart command), and a crash (kill -9, brought back by the AppHost's restart policy).</summary>
 public sealed class BrokerOutageTests(DedicatedBroker broker) : IClassFixture<DedicatedBroker>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly RabbitMqServerProcess _server = broker.Server;
+    private readonly AppHostInfrastructure _broker = broker.Infrastructure;
+    private string ConnectionString => _broker.MessagingConnectionString;
 
     [Fact]
     public async Task Every_event_published_around_a_broker_restart_is_handled_exactly_once_and_none_is_dead_lettered()
     {
-        await using TestService renderer = await TestService.StartAsync(_server.ConnectionString, "restart", "renderer",
+        await using TestService renderer = await TestService.StartAsync(ConnectionString, "restart", "renderer",
             bus => bus.AddSubscription<SampleRendered, RecordingHandler<SampleRendered>>(),
             options => options.PublishTimeout = TimeSpan.FromSeconds(60), recoveryInterval: TimeSpan.FromMilliseconds(500));
         const int Events = 30;
         string[] expected = [.. Enumerable.Range(0, Events).Select(i => TestEvents.Rendered("c9", i).Id).Order()];
 
         for (int i = 0; i < 10; i++) await renderer.Bus.PublishAsync(TestEvents.Rendered("c9", i));
-        Task restart = _server.RestartAsync();
+        Task restart = _broker.RestartAsync("messaging"); // Aspire's restart command: a graceful stop, then a start
         // These publishes meet the outage: they retry until the broker is back.
         for (int i = 10; i < Events; i++) await renderer.Bus.PublishAsync(TestEvents.Rendered("c9", i));
         await restart;
 
         await Eventually.HoldsAsync(() => renderer.Handled.Count >= Events, Patience, $"{Events} events after the restart");
         Assert.Equal(expected, renderer.Handled.All.Select(h => h.Event.Id).Order());
-        await using BrokerProbe probe = await BrokerProbe.ConnectAsync(_server.ConnectionString);
+        await using BrokerProbe probe = await BrokerProbe.ConnectAsync(ConnectionString);
         Assert.Equal(0u, await probe.MessageCountAsync("restart.renderer.dead"));
         Assert.Equal(0u, await probe.MessageCountAsync("restart.renderer"));
     }
@@ -53,9 +48,9 @@ public sealed class BrokerOutageTests(DedicatedBroker broker) : IClassFixture<De
         // A publisher only: RabbitMQ 3.10 loses a quorum queue declared about a second before a
         // crash (its Ra server registry is not yet synced to disk), which is not what this test is
         // about; for the same reason the queue that keeps the message is a classic durable one.
-        await using TestService publisher = await TestService.StartAsync(_server.ConnectionString, "crash", "publisher",
+        await using TestService publisher = await TestService.StartAsync(ConnectionString, "crash", "publisher",
             _ => { }, options => options.PublishTimeout = TimeSpan.FromSeconds(1.5));
-        await using (BrokerProbe setup = await BrokerProbe.ConnectAsync(_server.ConnectionString))
+        await using (BrokerProbe setup = await BrokerProbe.ConnectAsync(ConnectionString))
         {
             await setup.Channel.ExchangeDeclareAsync("crash", RabbitMQ.Client.ExchangeType.Topic, durable: true, autoDelete: false);
             await setup.Channel.QueueDeclareAsync("audit", durable: true, exclusive: false, autoDelete: false);
@@ -63,24 +58,23 @@ public sealed class BrokerOutageTests(DedicatedBroker broker) : IClassFixture<De
         }
         SampleRendered kept = TestEvents.Rendered("c10", 0);
         await publisher.Bus.PublishAsync(kept);
-        int port = _server.AmqpPort;
-        int vm = _server.ProcessId;
+        int port = new Uri(ConnectionString).Port;
+        string password = new Uri(ConnectionString).UserInfo.Split(':')[1];
 
-        _server.Kill();
+        int vm = await _broker.KillAsync("messaging");
 
-        Assert.True(_server.HasExited);
-        Assert.False(OsProcesses.IsRunning(vm), $"the node's VM (pid {vm}) still runs after Kill()");
+        await Eventually.HoldsAsync(() => !OsProcesses.IsRunning(vm), TimeSpan.FromSeconds(10), $"the node's VM (pid {vm}) to be gone after kill -9");
         var outage = Stopwatch.StartNew();
         EventPublishException failure = await Assert.ThrowsAsync<EventPublishException>(() => publisher.Bus.PublishAsync(TestEvents.Rendered("c10", 1)));
         Assert.InRange(outage.Elapsed, TimeSpan.FromSeconds(1.4), TimeSpan.FromSeconds(10));
         Assert.Contains("did not succeed within 1.5 s", failure.Message);
         Assert.Contains($"127.0.0.1:{port}", failure.Message);
-        Assert.DoesNotContain(_server.Password, failure.Message);
+        Assert.DoesNotContain(password, failure.Message);
 
-        await _server.RestartAsync();
-
-        Assert.Equal(port, _server.AmqpPort);
-        await using BrokerProbe probe = await BrokerProbe.ConnectAsync(_server.ConnectionString);
+        // The AppHost's restart policy brings the broker back, on the same port.
+        await Eventually.HoldsAsync(async () => await BrokerProbe.CanConnectAsync(ConnectionString), Patience, "the broker to be back after the crash");
+        Assert.Equal(port, new Uri(ConnectionString).Port);
+        await using BrokerProbe probe = await BrokerProbe.ConnectAsync(ConnectionString);
         RabbitMQ.Client.BasicGetResult survivor = (await probe.TakeAsync("audit", 1, Patience)).Single();
         Assert.Equal(kept.Id, survivor.BasicProperties.MessageId);
     }

@@ -25,6 +25,19 @@ public sealed class BrokerProbe : IAsyncDisposable
 
     public IChannel Channel => _channel;
 
+    public static async Task<bool> CanConnectAsync(string connectionString)
+    {
+        try
+        {
+            await using BrokerProbe probe = await ConnectAsync(connectionString);
+            return true;
+        }
+        catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException)
+        {
+            return false;
+        }
+    }
+
     public async Task PublishRawAsync(string exchange, string routingKey, byte[] body, IDictionary<string, object?> headers, string messageId) =>
         await _channel.BasicPublishAsync(exchange, routingKey, mandatory: false,
             new BasicProperties { MessageId = messageId, ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent, Headers = headers }, body);

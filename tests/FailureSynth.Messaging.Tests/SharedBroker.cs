@@ -1,22 +1,19 @@
-using FailureSynth.Hosting.RabbitMQ;
+using FailureSynth.Tests.Aspire;
 
 namespace FailureSynth.Messaging.Tests;
 
-/// <summary>One real rabbitmq-server for the whole test run (it takes ~10 s to boot); tests isolate themselves by exchange name.</summary>
+/// <summary>One broker (the AppHost's messaging resource) for the whole test run; tests isolate themselves by exchange name.</summary>
 public sealed class SharedBroker : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"fs-messaging-tests-{Environment.ProcessId}-{Guid.NewGuid():N}");
+    public AppHostInfrastructure Infrastructure { get; } = new();
 
-    public RabbitMqServerProcess Server { get; private set; } = null!;
+    public string ConnectionString => Infrastructure.MessagingConnectionString;
 
-    public async Task InitializeAsync() =>
-        Server = await RabbitMqServerProcess.StartAsync(new RabbitMqServerOptions(_dataDirectory));
+    public Uri Address => new(ConnectionString);
 
-    public async Task DisposeAsync()
-    {
-        await Server.DisposeAsync();
-        Directory.Delete(_dataDirectory, recursive: true);
-    }
+    public Task InitializeAsync() => Infrastructure.InitializeAsync();
+
+    public Task DisposeAsync() => Infrastructure.DisposeAsync();
 }
 
 /// <summary>The tests that share <see cref="SharedBroker"/>; they run one after another.</summary>

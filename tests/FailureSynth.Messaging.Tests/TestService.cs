@@ -23,7 +23,12 @@ public sealed class TestService : IAsyncDisposable
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = serviceName });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:messaging"] = connectionString });
         builder.Services.AddSingleton<HandledEvents>();
-        builder.AddRabbitMQClient("messaging", settings => settings.NetworkRecoveryInterval = recoveryInterval ?? TimeSpan.FromSeconds(2));
+        builder.AddRabbitMQClient("messaging", configureConnectionFactory: factory =>
+        {
+            factory.AutomaticRecoveryEnabled = true;
+            factory.TopologyRecoveryEnabled = true;
+            factory.NetworkRecoveryInterval = recoveryInterval ?? TimeSpan.FromSeconds(2);
+        });
         IEventBusBuilder bus = builder.AddEventBus(serviceName, options =>
         {
             options.ExchangeName = exchange;

@@ -2,46 +2,17 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using FailureSynth.Hosting;
 
 namespace FailureSynth.SystemTests;
 
-/// <summary>The Trainer's campaign API over HTTP, with a real broker and Redis: authentication and every refusal, with its reason.</summary>
+/// <summary>The Trainer's campaign API over HTTP, in the AppHost's system: authentication and every refusal, with its reason.</summary>
 [Collection(SystemCollection.Name)]
-public sealed class CampaignApiTests(SystemFixture fixture) : IAsyncLifetime
+public sealed class CampaignApiTests(SystemFixture fixture) : IDisposable
 {
-    private const string Key = "test-key-0123456789";
-    private DistributedApplication _app = null!;
-    private HttpClient _http = null!;
+    private const string Key = SystemFixture.ApiKey;
+    private readonly HttpClient _http = new() { BaseAddress = fixture.Trainer };
 
-    public async Task InitializeAsync()
-    {
-        string run = Path.Combine(fixture.Root, "api-" + Guid.NewGuid().ToString("N")[..6]);
-        var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
-        {
-            ProjectDirectory = SystemFixture.RepoRoot(),
-            RunDirectory = run,
-            Configuration = fixture.Configuration,
-            SkipBuild = true,
-            Echo = null,
-            StartTimeout = TimeSpan.FromMinutes(2),
-        });
-        var messaging = builder.AddRabbitMQ("messaging");
-        var cache = builder.AddRedis("cache");
-        builder.AddProject("trainer", "services/FailureSynth.Trainer/FailureSynth.Trainer.csproj")
-            .WithHttpEndpoint().WithReference(messaging).WithReference(cache).WaitFor(messaging).WaitFor(cache)
-            .WithEnvironment("FailureSynth__DataRoot", Path.Combine(run, "files"))
-            .WithEnvironment("FailureSynth__ApiKey", Key);
-        _app = builder.Build();
-        await _app.StartAsync();
-        _http = new HttpClient { BaseAddress = _app.GetEndpoint("trainer") };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _app.DisposeAsync();
-    }
+    public void Dispose() => _http.Dispose();
 
     private HttpRequestMessage Request(HttpMethod method, string path, string? key = Key, HttpContent? content = null)
     {
@@ -104,7 +75,7 @@ public sealed class CampaignApiTests(SystemFixture fixture) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await Send(Request(HttpMethod.Post, "/campaigns/no-such-campaign/cancel"))).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await Send(Request(HttpMethod.Post, "/bench/synthesis?mode=gpu"))).Status);
 
-        // A campaign with no workers running stays in its first stage: its downloads are refused, cancel works once.
+        // A campaign just started: its downloads are refused until it completes, and cancel works once.
         using var created = await _http.SendAsync(Request(HttpMethod.Post, "/campaigns", content: Yaml(fixture.Yaml.Replace("name: small", "name: Cancel_Me"))));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         string id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;

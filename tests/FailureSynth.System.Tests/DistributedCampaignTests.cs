@@ -1,96 +1,64 @@
+using System.Text;
 using System.Text.Json;
+using FailureSynth.AppHost;
+using RabbitMQ.Client;
 
 namespace FailureSynth.SystemTests;
 
-[CollectionDefinition(Name)]
-public sealed class SystemCollection : ICollectionFixture<SystemFixture>
-{
-    public const string Name = "system";
-}
-
 /// <summary>
-/// The campaign run through the AppHost and the five services must give the in-process dataset and accuracies,
-/// also when services are killed, Redis is flushed or the broker restarts midway, and leave nothing running.
+/// The campaign run through the AppHost's services must give the in-process dataset and accuracies, also when the
+/// Teacher and ImageSynth are killed (kill -9, brought back by the AppHost's restart policy), Redis is flushed and
+/// the broker restarted midway; a malformed message lands in the dead-letter queue with its reason.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class DistributedCampaignTests(SystemFixture fixture)
 {
     [Fact]
-    public async Task Distributed_campaign_matches_the_in_process_one_and_leaves_no_process()
+    public async Task Killed_services_a_flushed_cache_a_restarted_broker_and_a_malformed_message_change_nothing()
     {
-        var run = await fixture.RunAppHostAsync("plain");
+        string output = Path.Combine(fixture.Root, "faults");
+        Fault[] faults =
+        [
+            Fault.Parse("locate=kill:teacher"), Fault.Parse("locate=poison:teacher"), Fault.Parse("prescribe=kill:imagesynth"),
+            Fault.Parse("train=restart:messaging"), Fault.Parse("2:evaluate=flush:cache"),
+        ];
+        var policy = fixture.App.Services.GetService(typeof(RestartPolicy)) as RestartPolicy ?? throw new InvalidOperationException("no restart policy");
+        int teacherPid = await fixture.App.ProcessIdAsync("teacher", CancellationToken.None);
+        var client = new CampaignClient(fixture.Trainer, SystemFixture.ApiKey);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
 
-        AssertSameCampaign(run);
-        Assert.Contains("dead-lettered: 0", run.Output);
-        Assert.Contains("messages left in service queues: 0", run.Output);
-        Assert.True(run.ProcessIds.Count >= 7, "expected the broker, Redis and five services in the output:\n" + run.Output);
-        Assert.Empty(run.Survivors);
-    }
+        int code = await client.RunAsync(fixture.CampaignFile, output, async (iteration, stage, _) =>
+        {
+            foreach (var fault in faults.Where(f => !f.Done && f.IsDue(iteration, stage)))
+            {
+                fault.Done = true;
+                await fault.InjectAsync(fixture.App, timeout.Token);
+            }
+        }, timeout.Token);
 
-    [Fact]
-    public async Task Killed_services_a_killed_trainer_and_a_flushed_cache_change_nothing()
-    {
-        var run = await fixture.RunAppHostAsync("faults",
-            "--fault", "locate=kill:teacher", "--fault", "prescribe=kill:imagesynth", "--fault", "train=kill:trainer",
-            "--fault", "2:evaluate=flush:cache", "--fault", "2:prescribe=kill:qualityfilter");
+        Assert.Equal(0, code);
+        Assert.All(faults, f => Assert.True(f.Done, $"not injected: {f}"));
+        Assert.Equal(fixture.ReferenceManifest, File.ReadAllText(Path.Combine(output, "dataset", "manifest.json")));
+        using (var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json"))))
+        {
+            Assert.Equal(fixture.Reference.FinalTestAccuracy, report.RootElement.GetProperty("final_test_accuracy").GetDouble());
+            Assert.Equal(fixture.Reference.BaseTestAccuracy, report.RootElement.GetProperty("base_test_accuracy").GetDouble());
+        }
+        // The killed services came back through the restart policy (Aspire's restart command), as new processes.
+        Assert.Contains(policy.Restarts, r => r.Key.StartsWith("teacher", StringComparison.Ordinal) && r.Value >= 1);
+        Assert.Contains(policy.Restarts, r => r.Key.StartsWith("imagesynth", StringComparison.Ordinal) && r.Value >= 1);
+        Assert.NotEqual(teacherPid, await fixture.App.ProcessIdAsync("teacher", CancellationToken.None));
 
-        AssertSameCampaign(run);
-        Assert.Contains("[fault] kill -9 teacher-0", run.Output);
-        Assert.Contains("[fault] kill -9 imagesynth-0", run.Output);
-        Assert.Contains("[fault] Redis FLUSHALL", run.Output);
-        Assert.DoesNotContain("not injected", run.Output);
-        Assert.Matches(@"teacher-0: Restarting", run.Output);
-        Assert.Matches(@"trainer-0: Healthy \(pid \d+\) restarts 1", run.Output);
-        Assert.Contains("dead-lettered: 0", run.Output);
-        Assert.Empty(run.Survivors);
-    }
-
-    [Fact]
-    public async Task Broker_restart_and_a_malformed_message_change_nothing_and_the_message_is_dead_lettered()
-    {
-        var run = await fixture.RunAppHostAsync("broker", "--fault", "prescribe=restart:messaging", "--fault", "2:locate=poison:teacher");
-
-        AssertSameCampaign(run);
-        Assert.Contains("[fault] SIGTERM to rabbitmq-server", run.Output);
-        Assert.Matches(@"messaging-0: Restarting", run.Output);
-        Assert.Contains("failuresynth.teacher.dead: FailureCollected poison-teacher:", run.Output);
-        Assert.Contains("missing required properties", run.Output);
-        Assert.Contains("dead-lettered: 1", run.Output);
-        Assert.Empty(run.Survivors);
-    }
-
-    [Fact]
-    public async Task Retrieval_through_the_teacher_service_matches_the_in_process_campaign()
-    {
-        var reference = await new FailureSynth.Loop.Campaigns.CampaignRunner(
-            FailureSynth.Loop.Campaigns.CampaignConfig.Parse(fixture.RetrievalYaml, fixture.RetrievalCampaignFile), Path.Combine(fixture.Root, "retrieve-in-process"), fixture.Root)
-            .RunAsync(null, CancellationToken.None);
-
-        var run = await fixture.RunAppHostAsync("retrieve", "--campaign", fixture.RetrievalCampaignFile);
-
-        Assert.True(run.ExitCode == 0, $"AppHost exited {run.ExitCode}:\n{run.Output}");
-        Assert.True(reference.Report.DatasetSamples > 0);
-        Assert.Equal(File.ReadAllText(Path.Combine(reference.DatasetDirectory, "manifest.json")), run.Manifest);
-        Assert.Contains("dead-lettered: 0", run.Output);
-    }
-
-    [Fact]
-    public async Task Ctrl_C_during_a_campaign_stops_every_process_the_AppHost_started()
-    {
-        var run = await fixture.RunAppHostInterruptedAsync("interrupted", "iteration 1: locate");
-
-        Assert.True(run.ExitCode == 130, $"AppHost exited {run.ExitCode}, expected 130 after Ctrl+C:\n{run.Output}");
-        Assert.Contains("interrupted; stopping everything", run.Output);
-        Assert.True(run.ProcessIds.Count >= 7, "expected the broker, Redis and five services in the output:\n" + run.Output);
-        Assert.Empty(run.Survivors);
-    }
-
-    private void AssertSameCampaign(AppHostRun run)
-    {
-        Assert.True(run.ExitCode == 0, $"AppHost exited {run.ExitCode}:\n{run.Output}");
-        Assert.Equal(fixture.ReferenceManifest, run.Manifest);
-        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.OutputDirectory, "report.json")));
-        Assert.Equal(fixture.Reference.FinalTestAccuracy, report.RootElement.GetProperty("final_test_accuracy").GetDouble());
-        Assert.Equal(fixture.Reference.BaseTestAccuracy, report.RootElement.GetProperty("base_test_accuracy").GetDouble());
+        // The malformed message is in the teacher's dead-letter queue, with the reason; nothing else is.
+        var factory = new ConnectionFactory { Uri = new Uri(await fixture.App.ConnectionStringAsync("messaging", CancellationToken.None)) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var dead = await channel.BasicGetAsync("failuresynth.teacher.dead", autoAck: true);
+        Assert.NotNull(dead);
+        Assert.Equal("poison-teacher", dead.BasicProperties.MessageId);
+        string reason = Encoding.UTF8.GetString((byte[])dead.BasicProperties.Headers!["x-failure-reason"]!);
+        Assert.Contains("missing required properties", reason);
+        foreach (string service in AppHostCommand.Services)
+            Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync($"failuresynth.{service}.dead")).MessageCount);
     }
 }
