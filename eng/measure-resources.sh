@@ -36,13 +36,14 @@ kind_of() { # the process kind from its command line, or nothing
 # dotnet run: the AppHost's launch profile (plain-http dashboard) applies; paths absolute, as it starts in its own folder.
 dotnet run --project FailureSynth.AppHost -c Release --no-build -- run "$(realpath "$campaign")" --out "$out/campaign" > "$out/apphost.log" 2>&1 &
 apphost=$!
-# Only processes of this checkout count (their command lines name its folder, or the run's data folders under it):
+# Only processes of this checkout count (their command lines name its folder, or they run in it):
 # other runs on the same machine are not ours. DCP starts the services, so they are not all the AppHost's children.
 ours() {
   local pid
   for pid in /proc/[0-9]*; do
     pid=${pid#/proc/}
-    grep -qF "$fs_root/" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+    # Redis names no path in its command line, but runs in its data folder.
+    if grep -qF "$fs_root/" "/proc/$pid/cmdline" 2>/dev/null || [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$fs_root"/* ]]; then echo "$pid"; fi
   done
 }
 while kill -0 "$apphost" 2>/dev/null; do
