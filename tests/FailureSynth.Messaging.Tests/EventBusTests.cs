@@ -30,7 +30,7 @@ public sealed class EventBusTests(SharedBroker broker)
         var stopped = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is EventBusDiagnostics.ActivitySourceName or "FailureSynth.Messaging.Tests",
+            ShouldListenTo = source => source.Name is EventBusDiagnostics.ActivitySourceName or "FailureSynth.Messaging.Tests" || source.Name.StartsWith("RabbitMQ.Client", StringComparison.Ordinal),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = stopped.Enqueue,
         };
