@@ -114,7 +114,7 @@ public sealed class AppHostModelTests
 
         var rabbit = objects.OfKind<RabbitmqCluster>().Single();
         Assert.Equal(Manifest.Resources["messaging"].Image + "-management", rabbit.Spec.Image);
-        Assert.Equal(rabbit.Metadata.Name, "messaging");
+        Assert.Equal("messaging", rabbit.Metadata.Name);
         var cache = deployments["cache"].Spec.Template.Spec.Containers.Single();
         Assert.Equal(Manifest.Resources["cache"].Image, cache.Image);
         Assert.Equal(Manifest.Resources["cache"].Bindings["tcp"], servicesByName["cache"].Spec.Ports.Single().Port);
@@ -163,7 +163,7 @@ public sealed class AppHostModelTests
     /// <summary>The AppHost built in the same configuration as these tests (the project reference builds it first).</summary>
     private static string AppHostAssembly()
     {
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;   // bin/<configuration>/net10.0/
+        string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;   // bin/<configuration>/net10.0
         string path = DeployFiles.Path("FailureSynth.AppHost", "bin", configuration, "net10.0", "FailureSynth.AppHost.dll");
         Assert.True(File.Exists(path), $"{path} is missing: build FailureSynth.AppHost -c {configuration} (building this test project does).");
         return path;
