@@ -20,9 +20,13 @@ catch (ArgumentException e)
 }
 
 var builder = DistributedApplication.CreateBuilder([.. command.AspireArgs]);
-string runDirectory = RunDirectory.Prepare(builder, command);
-string dataRoot = Path.Combine(runDirectory, "files");
-var infrastructure = builder.ChooseInfrastructure();
+// Publishing (--operation=publish --publisher=manifest, docs/deploy.md) describes the containers a platform runs:
+// RabbitMQ and Redis as containers, the data root at /data (the images' volume), and the campaign API key as a secret
+// parameter, so that the manifest holds nothing of this machine and no secret.
+bool publishing = builder.ExecutionContext.IsPublishMode;
+string runDirectory = publishing ? "" : RunDirectory.Prepare(builder, command);
+string dataRoot = publishing ? ContainerPaths.DataRoot : Path.Combine(runDirectory, "files");
+var infrastructure = publishing ? InfrastructureKind.Containers : builder.ChooseInfrastructure();
 // The campaign API's key: FailureSynth:ApiKey or FAILURESYNTH_API_KEY when set, else a new one per run.
 string apiKey = (builder.Configuration["FailureSynth:ApiKey"] ?? Environment.GetEnvironmentVariable("FAILURESYNTH_API_KEY")) is { Length: >= 16 } chosen
     ? chosen
@@ -38,8 +42,9 @@ if (builder.Configuration["FailureSynth:Services"] != "none") // none: the broke
     var imageSynth = builder.AddService<Projects.FailureSynth_ImageSynth>("imagesynth", command, dataRoot).Needs(messaging, cache);
     var qualityFilter = builder.AddService<Projects.FailureSynth_QualityFilter>("qualityfilter", command, dataRoot).Needs(messaging, cache);
     builder.AddService<Projects.FailureSynth_Trainer>("trainer", command, dataRoot).Needs(messaging, cache)
-        .WithEnvironment("FailureSynth__ApiKey", apiKey)
-        .WithEnvironment("FailureSynth__ConfigRoot", Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."))) // campaign paths are relative to the repository
+        .WithApiKey(publishing ? null : apiKey)
+        // Campaign paths are relative to the repository here, and to the data root in a container.
+        .WithEnvironment("FailureSynth__ConfigRoot", publishing ? ContainerPaths.DataRoot : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")))
         .WithReference(student).WithReference(teacher).WithReference(imageSynth).WithReference(qualityFilter)
         .WithCampaignCommands(apiKey);   // dashboard: start the demo campaign, cancel the running one
 }

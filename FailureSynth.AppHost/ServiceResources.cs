@@ -7,6 +7,9 @@ public static class ServiceResourceExtensions
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name)
             .WithHttpEndpoint()
+            // The services read ConnectionStrings__* (and the Trainer services__*) only; Aspire's other reference
+            // variables (MESSAGING_HOST, CACHE_URI, STUDENT_HTTP, ...) would be unused names every deployment must carry.
+            .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString | ReferenceEnvironmentInjectionFlags.ServiceDiscovery)
             .WithHttpHealthCheck("/health")
             .WithReplicas(command.ReplicasOf(name))
             .WithEnvironment("FailureSynth__DataRoot", dataRoot)
@@ -18,4 +21,20 @@ public static class ServiceResourceExtensions
         foreach (var dependency in dependencies) service.WithReference(dependency).WaitFor(dependency);
         return service;
     }
+
+    /// <summary>
+    /// The campaign API key: <paramref name="key"/> when running here; when publishing (<paramref name="key"/> null), the
+    /// secret parameter <c>api-key</c>, which the deployment supplies (FAILURESYNTH_API_KEY, the Secret's FailureSynth__ApiKey).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithApiKey(this IResourceBuilder<ProjectResource> trainer, string? key) =>
+        key is not null
+            ? trainer.WithEnvironment("FailureSynth__ApiKey", key)
+            : trainer.WithEnvironment("FailureSynth__ApiKey", trainer.ApplicationBuilder.AddParameter("api-key", secret: true));
+}
+
+/// <summary>Where things are inside the service images (services/*/Containerfile).</summary>
+public static class ContainerPaths
+{
+    /// <summary>The shared data root's mount point, owned by the images' user 1654.</summary>
+    public const string DataRoot = "/data";
 }

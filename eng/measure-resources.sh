@@ -6,14 +6,15 @@
 #   eng/measure-resources.sh [CAMPAIGN.yaml] [OUT_DIR]      (defaults: deploy/sizing/campaign-small.yaml, out/sizing)
 #
 # Prints one line per process kind (student, teacher, imagesynth, qualityfilter, trainer, rabbitmq, redis):
-# CPU seconds, peak RSS in MiB, and how many processes of that kind ran. Needs a built AppHost and services (Release).
+# CPU seconds, peak RSS in MiB, and how many processes of that kind ran. Needs a built AppHost and services
+# (dotnet build FailureSynth.AppHost -c Release). Delete the campaign's student cache first to count the base training.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$fs_root"
 fs_require_dotnet
 
 campaign="${1:-deploy/sizing/campaign-small.yaml}"
-out="${2:-$fs_root/out/sizing}"
+out="$(realpath -m "${2:-$fs_root/out/sizing}")"
 [ -f "$campaign" ] || { echo "measure-resources: no campaign file '$campaign'" >&2; exit 2; }
 mkdir -p "$out"
 samples="$out/samples.tsv"
@@ -32,21 +33,21 @@ kind_of() { # the process kind from its command line, or nothing
   esac
 }
 
-dotnet "FailureSynth.AppHost/bin/Release/net10.0/FailureSynth.AppHost.dll" run "$campaign" --out "$out/campaign" --no-build --quiet \
-  > "$out/apphost.log" 2>&1 &
+# dotnet run: the AppHost's launch profile (plain-http dashboard) applies; paths absolute, as it starts in its own folder.
+dotnet run --project FailureSynth.AppHost -c Release --no-build -- run "$(realpath "$campaign")" --out "$out/campaign" > "$out/apphost.log" 2>&1 &
 apphost=$!
-# Only processes below the AppHost count: other runs on the same machine are not ours.
-descendants() {
-  local queue=("$1") pid children
-  while [ ${#queue[@]} -gt 0 ]; do
-    pid=${queue[0]}; queue=("${queue[@]:1}")
-    echo "$pid"
-    children=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
-    for c in $children; do queue+=("$c"); done
+# Only processes of this checkout count (their command lines name its folder, or they run in it):
+# other runs on the same machine are not ours. DCP starts the services, so they are not all the AppHost's children.
+ours() {
+  local pid
+  for pid in /proc/[0-9]*; do
+    pid=${pid#/proc/}
+    # Redis names no path in its command line, but runs in its data folder.
+    if grep -qF "$fs_root/" "/proc/$pid/cmdline" 2>/dev/null || [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$fs_root"/* ]]; then echo "$pid"; fi
   done
 }
 while kill -0 "$apphost" 2>/dev/null; do
-  for pid in $(descendants "$apphost"); do
+  for pid in $(ours); do
     [ -r "/proc/$pid/cmdline" ] || continue
     kind=$(kind_of "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)")
     [ -n "$kind" ] || continue
