@@ -29,7 +29,8 @@ public sealed record CampaignApiOptions(
         var d = CampaignLimits.Server;
         int Limit(string key, int fallback) => Positive(limits, key, fallback, LimitsSection);
         return new CampaignApiOptions(
-            Positive(api, "PermitsPerMinute", 120, Section),
+            // 20 a second: room for status polling (the AppHost polls 4 times a second, the system tests 10), none for a flood.
+            Positive(api, "PermitsPerMinute", 1200, Section),
             Positive(api, "ConcurrentRequests", 16, Section),
             // 0 is allowed: a Trainer that takes no new campaigns (still validates them, and serves the finished ones).
             Math.Max(0, api.GetValue("ActiveCampaigns", 4)),

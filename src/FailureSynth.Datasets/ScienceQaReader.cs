@@ -119,7 +119,10 @@ internal static class ScienceQaReader
                 index++;
             }
 
-            listed.Add(list.Name, members);
+            // JSON allows a repeated key; two lists of one split would disagree about its members (found by fuzzing).
+            if (!listed.TryAdd(list.Name, members))
+                throw new DatasetFormatException(splitsPath, null, list.Name,
+                    $"split {JsonFiles.Quote(list.Name)} appears twice in the object; keep one list per split");
         }
 
         foreach (var problem in problems.Values)

@@ -139,6 +139,20 @@ public sealed class FuzzTests : IDisposable
     }
 
     [Fact]
+    public void ScienceQa_splits_naming_a_split_twice_are_refused()
+    {
+        // Minimal input from `failuresynth fuzz scienceqa --seed 20261207`: the second "minitrain" list threw
+        // ArgumentException (duplicate dictionary key) instead of DatasetFormatException.
+        string folder = Path.Combine(_work, "sqa");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "problems.json"),
+            """{"1":{"question":"?","choices":["p","e"],"answer":1,"split":"train"}}""");
+        File.WriteAllText(Path.Combine(folder, "pid_splits.json"), """{"train":["1"],"minitrain":["1"],"minitrain":["1"]}""");
+        var e = Assert.Throws<DatasetFormatException>(() => DatasetReader.LoadScienceQa(Path.Combine(folder, "problems.json")));
+        Assert.Contains("split \"minitrain\" appears twice", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dataset_reader_refuses_an_empty_and_a_binary_file()
     {
         string folder = Path.Combine(_work, "ds");

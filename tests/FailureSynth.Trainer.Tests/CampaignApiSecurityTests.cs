@@ -264,6 +264,30 @@ public sealed class CampaignApiSecurityTests
     }
 
     [Fact]
+    public async Task Failed_campaign_status_names_no_server_folder()
+    {
+        await using var host = await ApiHost.StartAsync();
+        // Accepted (a relative path), then fails at once: the checkpoint is not there. Tiny splits keep it cheap.
+        string yaml = "name: missing\nthreads: 1\niterations: 1\nstudent: { checkpoint: models/missing.safetensors, base: { count: 1 } }\n" +
+            "validation: { count: 1 }\ntest: { count: 1 }\nteacher: { prior_samples: 100 }\n";
+        var (status, _, response) = await Send(host, host.PostYaml(yaml));
+        Assert.Equal(HttpStatusCode.Created, status);
+        string location = response.Headers.Location!.OriginalString;
+        JsonElement campaign = default;
+        for (int attempt = 0; attempt < 600; attempt++)
+        {
+            campaign = JsonDocument.Parse(await (await host.Http.SendAsync(host.Request(HttpMethod.Get, location))).Content.ReadAsStringAsync()).RootElement;
+            if (campaign.GetProperty("state").GetString() is "Failed" or "Completed" or "Cancelled") break;
+            await Task.Delay(100);
+        }
+        Assert.Equal("Failed", campaign.GetProperty("state").GetString());
+        string error = campaign.GetProperty("error").GetString()!;
+        Assert.Contains("student.checkpoint 'models/missing.safetensors' does not exist", error, StringComparison.Ordinal);
+        Assert.Contains("<data root>", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(host.Root, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Malformed_query_value_is_problem_details_without_details()
     {
         await using var host = await ApiHost.StartAsync();

@@ -8,6 +8,36 @@ namespace FailureSynth.Cli.Commands;
 /// <summary><c>failuresynth fuzz TARGET</c>: seeded mutation fuzzing of one parser (docs/security.md).</summary>
 public static class FuzzCommands
 {
+    private static int Replay(FuzzTarget target, FileInfo file)
+    {
+        if (!file.Exists) throw new FileNotFoundException($"--input '{file.FullName}' does not exist.", file.FullName);
+        byte[] input = File.ReadAllBytes(file.FullName);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        string outcome;
+        try
+        {
+            target.Parse(input);
+            outcome = "accepted";
+        }
+        catch (Exception e) when (target.IsRefusal(e))
+        {
+            outcome = $"refused ({e.GetType().Name}): {e.Message}";
+        }
+        catch (Exception e)
+        {
+            outcome = $"FINDING ({Fuzzer.Signature(e)}): {e.Message}";
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // VmHWM: the most resident memory the process ever had (Linux).
+        string peak = File.Exists("/proc/self/status")
+            ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"
+            : "?";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{target.Name} on {file.Name} ({input.Length} bytes): {outcome}\n  {watch.Elapsed.TotalMilliseconds:F1} ms, {allocated / 1024.0 / 1024.0:F1} MiB allocated, process peak (VmHWM) {peak}"));
+        return outcome.StartsWith("FINDING", StringComparison.Ordinal) ? 2 : 0;
+    }
+
     public static Command Create()
     {
         var target = new Argument<string>("target") { Description = $"The parser: {string.Join(", ", FuzzTargets.Names)}, or all." };
@@ -15,9 +45,10 @@ public static class FuzzCommands
         var inputs = new Option<long>("--inputs") { Description = "Inputs to run (per target).", DefaultValueFactory = _ => 100_000 };
         var seconds = new Option<double>("--seconds") { Description = "Stop after this many seconds (per target) even if fewer inputs ran; 0: no time limit.", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for fuzz.json and each finding's input (default: fuzz-out)." };
+        var replay = new Option<FileInfo?>("--input") { Description = "Run the target once on this file (a finding's input) and report how it ended and the process's peak memory." };
         var command = new Command("fuzz", "Fuzz a parser: every input must be accepted or refused with its documented exception, in bounded time and memory.")
         {
-            target, seed, inputs, seconds, output,
+            target, seed, inputs, seconds, output, replay,
         };
         command.SetAction(parse => CliErrors.Guard(() =>
         {
@@ -30,6 +61,8 @@ public static class FuzzCommands
             if (names.Except(FuzzTargets.Names).FirstOrDefault() is { } unknown)
                 throw new ArgumentException($"unknown fuzz target '{unknown}': use one of {string.Join(", ", FuzzTargets.Names)} or all.");
             string dir = (parse.GetValue(output)?.FullName) ?? Path.GetFullPath("fuzz-out");
+            if (parse.GetValue(replay) is { } replayFile)
+                return Replay(new FuzzTargets(Directory.CreateTempSubdirectory("failuresynth-fuzz-").FullName).Get(names.Single()), replayFile);
             string work = Path.Combine(dir, "work");
             Directory.CreateDirectory(work);
             var targets = new FuzzTargets(work);
