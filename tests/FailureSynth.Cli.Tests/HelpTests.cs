@@ -37,12 +37,14 @@ public sealed partial class HelpTests
         string root = RepoRoot();
         foreach (string flag in new[] { "--help", "-h" })
         {
-            var before = Directory.GetFileSystemEntries(root).Order(StringComparer.Ordinal).ToList();
             (int code, string output) = ExternalTools.Run("bash", [Path.Combine(root, "run.sh"), flag], root);
             Assert.True(code == 0, output);
             Assert.StartsWith("Usage: ./run.sh [OUT_DIR]", output);
+            // Nothing started: no prerequisite check, no build, no campaign folder named after the flag (the old behaviour).
             Assert.DoesNotContain("Building", output);
-            Assert.Equal(before, Directory.GetFileSystemEntries(root).Order(StringComparer.Ordinal).ToList());
+            Assert.DoesNotContain("install", output.Replace("Missing OS packages are installed first", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+            Assert.False(Directory.Exists(Path.Combine(root, flag)), $"./run.sh {flag} created a folder named {flag}");
+            Assert.False(Directory.Exists(Path.Combine(root, "out", flag)));
         }
         (int unknown, string message) = ExternalTools.Run("bash", [Path.Combine(root, "run.sh"), "--out"], root);
         Assert.Equal(2, unknown);

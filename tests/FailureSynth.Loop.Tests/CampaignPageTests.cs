@@ -190,6 +190,29 @@ public sealed class CampaignPageBrowserTests(FinishedCampaignFixture campaign)
         Assert.Contains(Mismatches(await PageChecks(tampered), report), m => m.StartsWith("iterations.0.proposed", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task The_live_page_of_a_running_campaign_shows_finished_stages_current_progress_and_the_failures_so_far()
+    {
+        // The folder as the Trainer sees it while iteration 1 diagnoses: evaluate and locate are written, nothing after.
+        string running = Path.Combine(campaign.Root, "running-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(running, "iter-1"));
+        foreach (string file in new[] { "config.json", "iter-1/evaluate.json", "iter-1/locate.json" })
+            File.Copy(Path.Combine(campaign.Output, file), Path.Combine(running, file));
+        PageStageProgress[] progress = [new(1, "evaluate", 1, 1, "done"), new(1, "locate", 1, 1, "done"), new(1, "diagnose", 10, 40, null)];
+        string html = CampaignPage.Build(running, [new("report.json", "/campaigns/x/report?format=json")], progress, "running");
+
+        await using var browser = await Browser.OpenAsync();
+        var (tab, errors, requests) = await browser.LoadAsync(Write(running, "page.html", html));
+        Assert.Empty(errors);
+        Assert.All(requests, r => Assert.True(r.StartsWith("file:", StringComparison.Ordinal) || r.StartsWith("data:", StringComparison.Ordinal), $"the page fetched {r}"));
+        Assert.Equal("running", await tab.TextContentAsync("[data-state]"));
+        var cells = await tab.EvaluateAsync<string[]>("() => Array.from(document.querySelectorAll('table.progress tbody tr:first-child td')).map(td => td.className + ':' + td.textContent.trim())");
+        Assert.Equal(["done:done", "done:done", "running:10 / 40", "waiting:waiting", "waiting:waiting", "waiting:waiting"], cells);
+        Assert.True(await tab.EvaluateAsync<int>("() => document.querySelectorAll('#failure-cards .steps li.located').length") > 0, "the located steps so far are not shown");
+        Assert.Contains("Available when the campaign has finished.", await tab.TextContentAsync("#downloads") ?? "");
+        Assert.Equal(0, await tab.EvaluateAsync<int>("() => document.querySelectorAll('[data-check]').length"));
+    }
+
     private static string Write(string folder, string name, string text)
     {
         string path = Path.Combine(folder, name);
