@@ -10,4 +10,5 @@ builder.Services.AddSingleton<StudentModels>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapServedStudent();
 app.Run();

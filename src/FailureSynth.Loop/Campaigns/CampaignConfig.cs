@@ -248,7 +248,13 @@ public sealed class CampaignConfig
         ModelEndpoint.Check("teacher", ["embedded", "semantic-kernel"], Teacher.Backend, Teacher.Endpoint, Teacher.Model, Teacher.ApiKeyEnv, Teacher.TimeoutS, Teacher.MaxConcurrency, p);
         ModelEndpoint.Check("student", ["embedded", "openai"], Student.Backend, Student.Endpoint, Student.Model, Student.ApiKeyEnv, Student.TimeoutS, Student.MaxConcurrency, p);
         if (Images is { } images)
+        {
             ModelEndpoint.Check("images", ["rasterizer", "openai"], images.Backend, images.Endpoint, images.Model, images.ApiKeyEnv, images.TimeoutS, images.MaxConcurrency, p);
+            // The image client exists (OpenAIImageSynth), but the filter verifies ShapesWorld scenes only: a campaign would
+            // drop every description-only sample, so the key is refused rather than silently doing nothing.
+            if (images.Backend == "openai")
+                p.Add("images.backend openai is not used by campaigns yet: the quality filter verifies ShapesWorld scene specs only (docs/backends.md); remove the images section");
+        }
         // A served student is a fixed model: the campaign fine-tunes a local copy, which the endpoint never serves,
         // so a second iteration would evaluate the unchanged remote model while training its own.
         if (Student.Backend == "openai" && Iterations != 1)
