@@ -24,7 +24,8 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
     public async Task HandleAsync(EvaluationRequested request, CancellationToken cancellationToken)
     {
         using var activity = Source.StartActivity("student.evaluate");
-        var (student, version) = models.Get(request.CheckpointPath, request.ModelVersion, request.Threads);
+        var batcher = models.Batcher(request.CheckpointPath, request.ModelVersion, request.Threads);
+        var (student, version) = (batcher.Student, request.ModelVersion);
         var generator = new WorldGenerator(Profiles.Get(request.Split.Profile));
         var samples = new WorldSample[request.Count];
         Parallel.For(0, request.Count, i => samples[i] = generator.Generate(request.Split.Seed, request.Start + i));
@@ -43,7 +44,8 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
         {
             var queries = new StudentQuery[samples.Length];
             Parallel.For(0, samples.Length, i => queries[i] = new StudentQuery(samples[i].Id, samples[i].Question, samples[i].Program, SceneRasterizer.Render(samples[i].Scene, request.ImageSize)));
-            var answered = await new EmbeddedStudent(student, version).AnswerAsync(queries, StudentMode.Reasoning, cancellationToken);
+            // Concurrent requests for this model share forward passes (StudentAnswerBatcher).
+            var answered = await new EmbeddedStudent(student, version, batcher).AnswerAsync(queries, StudentMode.Reasoning, cancellationToken);
             for (int i = 0; i < samples.Length; i++)
             {
                 replies[i] = answered[i];

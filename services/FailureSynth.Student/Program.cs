@@ -5,6 +5,9 @@ using FailureSynth.Student;
 // The Student service: answers evaluation batches with the checkpoint each request names (ARCHITECTURE §3).
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+// The students' engine: Student:Engine (managed | torchsharp) and Student:Device (auto | cpu | cuda); docs/engines.md.
+FailureSynth.TinyVlm.Torch.StudentEngineSetup.Configure(builder.Configuration[FailureSynth.TinyVlm.Torch.StudentEngineSetup.EngineKey],
+    builder.Configuration[FailureSynth.TinyVlm.Torch.StudentEngineSetup.DeviceKey], Environment.ProcessorCount);
 builder.AddLoopService("student").AddSubscription<EvaluationRequested, EvaluationHandler>();
 builder.Services.AddSingleton<StudentModels>();
 

@@ -6,6 +6,9 @@ using FailureSynth.Trainer;
 // over the bus, trains, evaluates, promotes, writes checkpoints, the dataset and the report; serves the campaign API.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+// The students' engine: Student:Engine (managed | torchsharp) and Student:Device (auto | cpu | cuda); docs/engines.md.
+FailureSynth.TinyVlm.Torch.StudentEngineSetup.Configure(builder.Configuration[FailureSynth.TinyVlm.Torch.StudentEngineSetup.EngineKey],
+    builder.Configuration[FailureSynth.TinyVlm.Torch.StudentEngineSetup.DeviceKey], Environment.ProcessorCount);
 builder.AddLoopService("trainer", concurrentHandlers: 8)
     .AddSubscription<EvaluationAnswered, ReplyHandlers>()
     .AddSubscription<StepLocated, ReplyHandlers>()

@@ -219,3 +219,27 @@ internal static class TorchInputs
         return torch.tensor(longs, [longs.Length]).to(device);
     }
 }
+
+/// <summary>How a process picks its students' engine from configuration (the Student and Trainer services).</summary>
+public static class StudentEngineSetup
+{
+    /// <summary>Configuration key of the engine name (managed or torchsharp; environment: Student__Engine).</summary>
+    public const string EngineKey = "Student:Engine";
+
+    /// <summary>Configuration key of the device (auto, cpu or cuda; environment: Student__Device).</summary>
+    public const string DeviceKey = "Student:Device";
+
+    /// <summary>
+    /// Registers the TorchSharp engine and makes <paramref name="engine"/> on <paramref name="device"/> (defaults: managed, auto)
+    /// the engine of every student this process loads or creates. A wrong name, or a TorchSharp engine whose libtorch does
+    /// not load, fails here, at startup, with the reason.
+    /// </summary>
+    public static Engines.IStudentEngine Configure(string? engine, string? device, int threads)
+    {
+        TorchStudentEngine.Register();
+        var chosen = Engines.StudentEngines.Create(string.IsNullOrWhiteSpace(engine) ? Engines.StudentEngines.Managed : engine.Trim(),
+            string.IsNullOrWhiteSpace(device) ? "auto" : device.Trim(), threads);
+        Engines.StudentEngines.Current = chosen;
+        return chosen;
+    }
+}

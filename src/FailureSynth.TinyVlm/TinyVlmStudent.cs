@@ -128,6 +128,12 @@ public sealed class TinyVlmStudent
         var results = new StudentAnswer[examples.Count];
         var size = Model.Config.ImageSize;
         var plane = 3 * size * size;
+        foreach (var example in examples)
+        {
+            if (example.Image.Width != size || example.Image.Height != size)
+                throw new ArgumentException($"Example '{example.Id}' has a {example.Image.Width}x{example.Image.Height} image but the student takes {size}x{size}.", nameof(examples));
+        }
+
         for (var start = 0; start < examples.Count; start += InferenceBatch)
         {
             var count = Math.Min(InferenceBatch, examples.Count - start);

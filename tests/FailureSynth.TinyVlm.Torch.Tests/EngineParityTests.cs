@@ -108,6 +108,29 @@ public class EngineParityTests
     }
 
     [Fact]
+    public void Torchsharp_fine_tuning_follows_the_managed_recipe_with_distillation_frozen_norms_and_probe_warmup()
+    {
+        // The Trainer service's fine-tuning options (StudentTraining.FineTune): anchored replay, frozen batch-norm statistics, probe warm-up.
+        var examples = StudentFixtures.Examples(8, seed: 13);
+        var options = new TrainingOptions(Steps: 3, Seed: 4, BatchSize: 4, LearningRate: 1e-3f, WarmupSteps: 1, DistillWeight: 1f, FreezeNormStatistics: true, SceneProbeWarmup: 2);
+        bool[] anchored = [.. examples.Select((_, i) => i % 2 == 0)];
+        var managed = StudentFixtures.Student(examples, threads: 1);
+        var torch = StudentFixtures.Student(examples, threads: 1);
+        torch.Engine = Engine();
+
+        var managedResult = StudentTrainer.Train(managed, examples, options, anchored: anchored);
+        var torchResult = StudentTrainer.Train(torch, examples, options, anchored: anchored);
+
+        Assert.Equal(managedResult.FinalLoss, torchResult.FinalLoss, 3e-3f);
+        var managedState = managed.Model.StateDict().ToDictionary(e => e.Name, e => e.Tensor.ToArray());
+        foreach (var (name, tensor) in torch.Model.StateDict())
+        {
+            // Frozen statistics stay exactly as they were on both engines.
+            if (name.Contains("running_", StringComparison.Ordinal)) Assert.Equal(managedState[name], tensor.ToArray());
+        }
+    }
+
+    [Fact]
     public void Lora_on_torchsharp_is_refused_with_what_to_do()
     {
         var examples = StudentFixtures.Examples(2, seed: 1);

@@ -6,8 +6,11 @@ using FailureSynth.TinyVlm.Training;
 
 namespace FailureSynth.Loop.Student;
 
-/// <summary>The embedded student: a TinyVLM answering in-process. Its version is the hash of its checkpoint bytes.</summary>
-public sealed class EmbeddedStudent(TinyVlmStudent model, string modelVersion) : IStudent
+/// <summary>
+/// The embedded student: a TinyVLM answering in-process. Its version is the hash of its checkpoint bytes. With a
+/// <paramref name="batcher"/> (the Student service), concurrent requests share forward passes.
+/// </summary>
+public sealed class EmbeddedStudent(TinyVlmStudent model, string modelVersion, StudentAnswerBatcher? batcher = null) : IStudent
 {
     public TinyVlmStudent Model { get; } = model;
 
@@ -16,7 +19,7 @@ public sealed class EmbeddedStudent(TinyVlmStudent model, string modelVersion) :
     /// <summary>Wraps <paramref name="model"/>, naming it by the SHA-256 of its serialised weights.</summary>
     public static EmbeddedStudent Of(TinyVlmStudent model) => new(model, "tinyvlm-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model.Serialize()))[..16]);
 
-    public Task<IReadOnlyList<StudentReply>> AnswerAsync(IReadOnlyList<StudentQuery> queries, StudentMode mode, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<StudentReply>> AnswerAsync(IReadOnlyList<StudentQuery> queries, StudentMode mode, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queries);
         var examples = new StudentExample[queries.Count];
@@ -30,7 +33,8 @@ public sealed class EmbeddedStudent(TinyVlmStudent model, string modelVersion) :
             examples[i] = new StudentExample(q.SampleId, q.Image, q.Question, "", null, [], [], q.Program);
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var answers = Model.AnswerAll(examples, mode == StudentMode.Direct ? AnswerMode.Direct : AnswerMode.Reasoning);
+        var answerMode = mode == StudentMode.Direct ? AnswerMode.Direct : AnswerMode.Reasoning;
+        var answers = batcher is null ? Model.AnswerAll(examples, answerMode) : await batcher.AnswerAsync(examples, answerMode, cancellationToken);
         var vocabulary = Model.Answers.Answers;
         var replies = new StudentReply[answers.Count];
         for (int i = 0; i < answers.Count; i++)
@@ -41,6 +45,6 @@ public sealed class EmbeddedStudent(TinyVlmStudent model, string modelVersion) :
             replies[i] = new StudentReply(queries[i].SampleId, a.Answer, a.Probability,
                 [.. a.Steps.Select(s => new StepAnswer(s.Index, s.Question, s.Answer, s.Probability))], logProbabilities);
         }
-        return Task.FromResult<IReadOnlyList<StudentReply>>(replies);
+        return replies;
     }
 }

@@ -43,7 +43,12 @@ public sealed record StudentBenchReport(
     [property: JsonPropertyName("train_step_ms_torchsharp")] double? TrainStepMsTorchSharp = null,
     [property: JsonPropertyName("infer_samples_per_s_torchsharp")] double? InferSamplesPerSecondTorchSharp = null,
     [property: JsonPropertyName("parity_torchsharp_max_abs_diff")] double? ParityTorchSharpMaxAbsDiff = null,
-    [property: JsonPropertyName("torchsharp_device")] string? TorchSharpDevice = null);
+    [property: JsonPropertyName("torchsharp_device")] string? TorchSharpDevice = null,
+    [property: JsonPropertyName("serve_requests")] string? ServeRequests = null,
+    [property: JsonPropertyName("serve_ms_unbatched_managed")] double? ServeMsUnbatchedManaged = null,
+    [property: JsonPropertyName("serve_ms_batched_managed")] double? ServeMsBatchedManaged = null,
+    [property: JsonPropertyName("serve_ms_unbatched_torchsharp")] double? ServeMsUnbatchedTorchSharp = null,
+    [property: JsonPropertyName("serve_ms_batched_torchsharp")] double? ServeMsBatchedTorchSharp = null);
 
 /// <summary>
 /// Compares our engine with the PyTorch reference on TinyVLM: one training step (forward, backward, AdamW)
@@ -81,6 +86,8 @@ public static class StudentBenchmark
 
         // Parity first: timing below trains the weights away from the saved checkpoint.
         var ours = inputs.Logits(student.Model);
+        log($"Timing {ServeRequests} concurrent reasoning requests, one pass each and batched (managed)...");
+        var serveManaged = Serve(student, examples, repeats);
         TorchSharpFigures? torchSharp = null;
         if (torchSharpDevice is not null)
         {
@@ -91,7 +98,11 @@ public static class StudentBenchmark
             var step = engine.TrainStep(student.Model, inputs, 3e-3f);
             var train = Median(Time(repeats, step.Run));
             step.Dispose();
-            torchSharp = new TorchSharpFigures(logits, train, BatchImages / (infer / 1000.0), engine.Device);
+            log($"Timing {ServeRequests} concurrent reasoning requests, one pass each and batched (TorchSharp)...");
+            student.Engine = engine;
+            var serve = Serve(student, examples, repeats);
+            student.Engine = FailureSynth.TinyVlm.Engines.ManagedStudentEngine.Instance;
+            torchSharp = new TorchSharpFigures(logits, train, BatchImages / (infer / 1000.0), engine.Device, serve);
         }
 
         log("Timing inference (ours)...");
@@ -136,10 +147,37 @@ public static class StudentBenchmark
             torchSharp is null ? null : Math.Round(torchSharp.TrainStepMs, 3),
             torchSharp is null ? null : Math.Round(torchSharp.InferSamplesPerSecond, 1),
             torchSharpParity,
-            torchSharp?.Device);
+            torchSharp?.Device,
+            $"{ServeRequests} x {BatchImages / ServeRequests} images, reasoning mode",
+            Math.Round(serveManaged.Unbatched, 3),
+            Math.Round(serveManaged.Batched, 3),
+            torchSharp is null ? null : Math.Round(torchSharp.Serve.Unbatched, 3),
+            torchSharp is null ? null : Math.Round(torchSharp.Serve.Batched, 3));
     }
 
-    private sealed record TorchSharpFigures(float[] Logits, double TrainStepMs, double InferSamplesPerSecond, string Device);
+    private const int ServeRequests = 8;
+
+    /// <summary>
+    /// The Student service's load: <see cref="ServeRequests"/> requests for the same model at once. Unbatched, each runs its own
+    /// passes one after another (as the service did before batching); batched, <see cref="StudentAnswerBatcher"/> merges them.
+    /// Medians in milliseconds for answering all of them.
+    /// </summary>
+    private static (double Unbatched, double Batched) Serve(TinyVlmStudent student, IReadOnlyList<StudentExample> examples, int repeats)
+    {
+        var requests = examples.Chunk(examples.Count / ServeRequests).Select(c => (IReadOnlyList<StudentExample>)c).ToList();
+        var unbatched = Median(Time(repeats, () =>
+        {
+            foreach (var request in requests) student.AnswerAll(request, FailureSynth.TinyVlm.Inference.AnswerMode.Reasoning);
+        }));
+        var batched = Median(Time(repeats, () =>
+        {
+            var batcher = new FailureSynth.TinyVlm.Inference.StudentAnswerBatcher(student);
+            Task.WaitAll([.. requests.Select(r => batcher.AnswerAsync(r, FailureSynth.TinyVlm.Inference.AnswerMode.Reasoning))]);
+        }));
+        return (unbatched, batched);
+    }
+
+    private sealed record TorchSharpFigures(float[] Logits, double TrainStepMs, double InferSamplesPerSecond, string Device, (double Unbatched, double Batched) Serve);
 
     /// <summary>One direct question per image, no gradients: what answering a dataset costs.</summary>
     private static void Infer(TinyVlmModel model, ModelInputs inputs)

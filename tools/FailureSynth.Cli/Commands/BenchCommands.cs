@@ -90,6 +90,9 @@ public static class BenchCommands
             Console.WriteLine(string.Create(inv, $"  inference: ours {report.InferSamplesPerSecondOurs:F0} samples/s, torch {report.InferSamplesPerSecondTorch:F0} samples/s"));
             Console.WriteLine(string.Create(inv, $"  GEMM {report.GemmSize}^3: ours {report.GemmGflopsOurs:F1} GFLOP/s, OpenBLAS {report.GemmGflopsOpenBlas?.ToString("F1", inv) ?? "n/a"} GFLOP/s"));
             Console.WriteLine(string.Create(inv, $"  parity: max |ours - torch| = {report.ParityMaxAbsDiff:E2}"));
+            Console.WriteLine(string.Create(inv, $"  serving {report.ServeRequests}: managed {report.ServeMsUnbatchedManaged:F0} ms one pass each, {report.ServeMsBatchedManaged:F0} ms batched"));
+            if (report.ServeMsUnbatchedTorchSharp is { } tsServe)
+                Console.WriteLine(string.Create(inv, $"  serving {report.ServeRequests}: TorchSharp {tsServe:F0} ms one pass each, {report.ServeMsBatchedTorchSharp:F0} ms batched"));
             if (report.TrainStepMsTorchSharp is { } tsTrain)
             {
                 Console.WriteLine(string.Create(inv, $"  TorchSharp ({report.TorchSharpDevice}): train step {tsTrain:F1} ms, inference {report.InferSamplesPerSecondTorchSharp:F0} samples/s, max |torchsharp - torch| = {report.ParityTorchSharpMaxAbsDiff:E2}"));
