@@ -13,7 +13,7 @@ namespace FailureSynth.Caching;
 /// version and sample id. Redis is an accelerator here (ARCHITECTURE §5): when it fails, or holds a
 /// value that does not parse, the cache answers with a miss, logs why, and never throws.
 /// </summary>
-public sealed class RedisCallCache(IDatabase database, string prefix, ILogger? logger = null, JsonSerializerOptions? jsonOptions = null) : ICallCache
+public sealed class RedisCallCache(IDatabase database, string prefix, ILogger? logger = null, JsonSerializerOptions? jsonOptions = null)
 {
     private const string Component = "call cache";
 

@@ -5,7 +5,8 @@ namespace FailureSynth.Loop.Common;
 
 /// <summary>
 /// A cache of model calls keyed by a hash of what determines the reply (endpoint, model, prompt): Redis in the services
-/// (<c>RedisCallCache</c>), memory in a CLI run. A miss is never an error; a cache is an accelerator only.
+/// (the services' <c>RedisCallCache</c> has the same two calls; the Caching library does not depend on the loop, so a service
+/// adapts it where it needs one), memory in a CLI run. A miss is never an error; a cache is an accelerator only.
 /// </summary>
 public interface ICallCache
 {
