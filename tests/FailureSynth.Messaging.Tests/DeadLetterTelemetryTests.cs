@@ -36,7 +36,7 @@ public sealed class DeadLetterTelemetryTests(SharedBroker broker)
         var logs = new ScopeCapturingLoggerProvider();
 
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "telemetry-teacher" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:messaging"] = broker.Server.ConnectionString });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:messaging"] = broker.ConnectionString });
         builder.Logging.AddProvider(logs);
         builder.Services.AddSingleton<HandledEvents>();
         builder.AddRabbitMQClient("messaging");
@@ -49,7 +49,7 @@ public sealed class DeadLetterTelemetryTests(SharedBroker broker)
         await host.StartAsync();
         try
         {
-            await using BrokerProbe probe = await BrokerProbe.ConnectAsync(broker.Server.ConnectionString);
+            await using BrokerProbe probe = await BrokerProbe.ConnectAsync(broker.ConnectionString);
             var diagnosed = new SkillDiagnosed("counting") { Id = EventIds.Derive("c-telemetry", "diagnose", "0"), CampaignId = "c-telemetry" };
             await host.Services.GetRequiredService<IEventBus>().PublishAsync(diagnosed);
 
