@@ -137,7 +137,7 @@ public sealed class BackendConfigTests
     [InlineData(", backend: semantic-kernel, endpoint: 'http://127.0.0.1:8000/v1', model: m, timeout_s: 0", "teacher.timeout_s must be in (0, 3600]")]
     [InlineData(", backend: semantic-kernel, endpoint: 'http://127.0.0.1:8000/v1', model: m, max_concurrency: 0", "teacher.max_concurrency must be 1..256")]
     [InlineData(", endpoint: 'http://127.0.0.1:8000/v1'", "teacher.endpoint is set but teacher.backend is embedded")]
-    [InlineData(", api_key: 'sk-abc'", "unknown key 'api_key'")]
+    [InlineData(", api_key: 'sk-abc'", "unknown key 'teacher.api_key'")]
     public void Bad_teacher_backend_keys_are_refused_naming_the_key(string teacher, string expected)
     {
         var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(Base(teacher), "c.yaml"));

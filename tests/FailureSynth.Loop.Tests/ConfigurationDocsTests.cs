@@ -88,7 +88,7 @@ public sealed partial class ConfigurationDocsTests
             string path = prefix + UnderscoredNamingConvention.Instance.Apply(p.Name);
             object? value = p.GetValue(instance);
             if (p.PropertyType.IsClass && p.PropertyType != typeof(string) && p.PropertyType.Namespace == typeof(CampaignConfig).Namespace)
-                foreach (var inner in KeysOf(p.PropertyType, value!, path + ".")) yield return inner;
+                foreach (var inner in KeysOf(p.PropertyType, value ?? Activator.CreateInstance(p.PropertyType)!, path + ".")) yield return inner; // an optional section: its keys with a fresh section's defaults
             else
                 yield return (path, Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType, value);
         }
@@ -100,7 +100,6 @@ public sealed partial class ConfigurationDocsTests
     private static string DefaultText(Type type, object? value) => value switch
     {
         null when type == typeof(bool) => "false",
-        null when type == typeof(double) => "0",
         null => "none",
         bool b => b ? "true" : "false",
         double d => d.ToString("0.######", CultureInfo.InvariantCulture),

@@ -191,13 +191,14 @@ public sealed class CampaignConfig
 
     public static CampaignConfig Parse(string yaml, string source)
     {
-        // Shape first (unknown keys, wrong types), so every such problem is named by its YAML path at once.
-        var shape = CampaignConfigKeys.Check(yaml);
-        if (shape.Count > 0) throw new CampaignConfigException($"{source}: " + string.Join("; ", shape));
         var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
         CampaignConfig? config;
         try
         {
+            // Shape first (unknown keys, wrong types), so every such problem is named by its YAML path at once. It reads
+            // the document with the same library, so the same malformed input can fail here: inside the try, below.
+            var shape = CampaignConfigKeys.Check(yaml);
+            if (shape.Count > 0) throw new CampaignConfigException($"{source}: " + string.Join("; ", shape));
             config = deserializer.Deserialize<CampaignConfig?>(yaml);
         }
         catch (YamlException e)
