@@ -68,7 +68,8 @@ public static class CampaignApi
                 return Problem(e.Status, e.Message);
             }
         }).WithName("StartCampaign").WithSummary("Starts a campaign from its YAML config (the body); it runs when the trainer is free.")
-            .Accepts<string>("application/yaml", "text/plain").Produces<CampaignStatus>(201).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
+            // Routing refuses other body types with a 415 before the handler runs (CampaignApiSecurity gives it its reason).
+            .Accepts<string>(YamlTypes[0], YamlTypes[1..]).Produces<CampaignStatus>(201).ProducesProblem(400).ProducesProblem(413).ProducesProblem(415);
 
         campaigns.MapGet("", (CampaignManager manager) => Results.Ok(manager.List()))
             .WithName("ListCampaigns").WithSummary("Lists every campaign in the data root, oldest first.").Produces<IReadOnlyList<CampaignStatus>>();
@@ -111,7 +112,8 @@ public static class CampaignApi
                 new("dataset (zip)", $"/campaigns/{id}/dataset"), new("everything, checkpoints included (zip)", $"/campaigns/{id}/archive")];
             string html = CampaignPage.Build(manager.Folder(id), downloads, progress, status.State.ToString().ToLowerInvariant());
             return Results.Content(html, "text/html; charset=utf-8");
-        });
+        }).WithName("GetCampaignPage").WithSummary("The campaign page (self-contained HTML), live while the campaign runs.")
+            .Produces(200, contentType: "text/html").ProducesProblem(400).ProducesProblem(404);
 
         campaigns.MapGet("/{id}/dataset", (string id, CampaignManager manager) =>
             Completed(id, manager) ?? Zip(Path.Combine(manager.Folder(id), "dataset"), $"{id}-dataset.zip"))
@@ -121,7 +123,7 @@ public static class CampaignApi
         // so a folder unpacked from it is complete (a TinyVLM checkpoint is under 1 MB).
         campaigns.MapGet("/{id}/archive", (string id, CampaignManager manager) =>
             Completed(id, manager) ?? Zip(manager.Folder(id), $"{id}.zip"))
-            .WithName("GetCampaignArchive").WithSummary("Everything of a finished campaign but its checkpoints, as a zip.").Produces(200, contentType: "application/zip").ProducesProblem(409);
+            .WithName("GetCampaignArchive").WithSummary("Everything of a finished campaign, the checkpoints its stage files name included, as a zip.").Produces(200, contentType: "application/zip").ProducesProblem(409);
     }
 
     private static IResult? Find(string id, CampaignManager manager, out CampaignStatus? status)

@@ -101,6 +101,11 @@ public static class CampaignApiSecurity
                     ? $"the request body is larger than {options.MaxRequestBodyBytes} bytes, this server's limit"
                     : "the request is malformed";
             }
+            else if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+            {
+                // Routing refuses a body type the endpoint does not accept before the handler runs: say what it takes.
+                context.ProblemDetails.Detail = $"'{context.HttpContext.Request.ContentType ?? "none"}' is not accepted here: send the campaign as YAML (Content-Type application/yaml or text/plain)";
+            }
             else if (context.ProblemDetails.Status >= 500)
             {
                 context.ProblemDetails.Detail = "the server failed on this request; its log has the details";

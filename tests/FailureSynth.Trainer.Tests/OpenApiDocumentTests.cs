@@ -49,6 +49,7 @@ public sealed class OpenApiDocumentTests : IDisposable
             ("/campaigns/{id}/report", "get", "GetCampaignReport"),
             ("/campaigns/{id}/dataset", "get", "GetCampaignDataset"),
             ("/campaigns/{id}/archive", "get", "GetCampaignArchive"),
+            ("/campaigns/{id}/page", "get", "GetCampaignPage"),
             ("/bench/synthesis", "post", "BenchSynthesis"),
         };
         foreach (var (path, method, operationId) in expected)
