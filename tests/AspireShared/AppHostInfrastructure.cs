@@ -25,7 +25,7 @@ public sealed class AppHostInfrastructure : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FailureSynth_AppHost>(
             ["--FailureSynth:Services=none", "--FailureSynth:Infrastructure=processes", $"--FailureSynth:RunDirectory={_runDirectory}"]);
         App = await builder.BuildAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(6));
         await App.StartAsync(timeout.Token);
         var notifications = App.Services.GetRequiredService<ResourceNotificationService>();
         await notifications.WaitForResourceHealthyAsync("messaging", timeout.Token);

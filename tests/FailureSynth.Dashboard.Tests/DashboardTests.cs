@@ -14,7 +14,7 @@ namespace FailureSynth.Dashboard.Tests;
 public sealed class DashboardTests : IDisposable
 {
     private static readonly string[] Resources = ["messaging", "cache", "student", "teacher", "imagesynth", "qualityfilter", "trainer"];
-    private static readonly TimeSpan StartPatience = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan StartPatience = TimeSpan.FromMinutes(6); // the whole suite starts several AppHosts at once on 2 cores
     private const string ApiKey = "dashboard-test-key-0123456789abcdef";
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "fs-dashboard-" + Guid.NewGuid().ToString("N")[..8]);

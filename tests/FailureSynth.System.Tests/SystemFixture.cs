@@ -65,7 +65,7 @@ public sealed class SystemFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FailureSynth_AppHost>(
             ["--FailureSynth:Infrastructure=processes", $"--FailureSynth:RunDirectory={runDirectory}", $"--FailureSynth:ApiKey={ApiKey}"]);
         var app = await builder.BuildAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         await app.StartAsync(timeout.Token);
         var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
         foreach (string name in new[] { "messaging", "cache", "student", "teacher", "imagesynth", "qualityfilter", "trainer" })
