@@ -37,9 +37,22 @@ public sealed class AppHostInfrastructure : IAsyncLifetime
     /// <summary>Restarts the resource with Aspire's restart command and waits until it is healthy again.</summary>
     public async Task RestartAsync(string name)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await App.RestartResourceAsync(name, timeout.Token);
-        await App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(name, timeout.Token);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        // On a loaded machine the new broker can fail its first start while the old node still holds its ports; the
+        // AppHost's restart policy would start it again, as Kubernetes would: so does this helper, a bounded number of times.
+        for (int attempt = 1; ; attempt++)
+        {
+            await App.RestartResourceAsync(name, timeout.Token);
+            try
+            {
+                await App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(name, timeout.Token);
+                return;
+            }
+            catch (DistributedApplicationException) when (attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), timeout.Token);
+            }
+        }
     }
 
     /// <summary>Stops the resource with Aspire's stop command (it stays stopped: a graceful stop is not a crash).</summary>
