@@ -10,6 +10,7 @@ public sealed record SkillOutcome(int Iteration, int Samples, double Before, dou
 }
 
 /// <summary>How the loop treats a skill's next prescription, after comparing what it spent on it with what it gained.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<SkillCourse>))]
 public enum SkillCourse
 {
     /// <summary>Its share follows its failures, as planned.</summary>
