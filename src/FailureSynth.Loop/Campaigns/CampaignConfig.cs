@@ -235,11 +235,17 @@ public sealed class CampaignConfig
             string folder = profileDirectory ?? Directory.GetCurrentDirectory();
             // A control character (NUL included) makes no path: left as written, ProfileProblem names it.
             static bool Resolvable(string? profile) => !string.IsNullOrWhiteSpace(profile) && ProfileFile.IsPath(profile) && !profile.Any(char.IsControl);
-            foreach (var split in new[] { config.Student?.Base, config.Validation, config.Test })
+            foreach (var (key, split) in new[] { ("student.base.profile", config.Student?.Base), ("validation.profile", config.Validation), ("test.profile", config.Test) })
             {
-                if (split is not null && Resolvable(split.Profile)) split.Profile = Path.GetFullPath(Path.Combine(folder, split.Profile));
+                if (split is null || !Resolvable(split.Profile)) continue;
+                config.writtenProfiles[key] = split.Profile;
+                split.Profile = Path.GetFullPath(Path.Combine(folder, split.Profile));
             }
-            if (config.Pool is not null && Resolvable(config.Pool.Profile)) config.Pool.Profile = Path.GetFullPath(Path.Combine(folder, config.Pool.Profile));
+            if (config.Pool is not null && Resolvable(config.Pool.Profile))
+            {
+                config.writtenProfiles["pool.profile"] = config.Pool.Profile;
+                config.Pool.Profile = Path.GetFullPath(Path.Combine(folder, config.Pool.Profile));
+            }
         }
         var problems = config.Problems();
         if (problems.Count > 0) throw new CampaignConfigException($"{source}: " + string.Join("; ", problems));
@@ -328,6 +334,9 @@ public sealed class CampaignConfig
     // Set by Parse: whether profile keys may name files (false for the campaign API). A field, so neither YAML nor JSON sees it.
     private bool allowProfileFiles = true;
 
+    // Profile paths as the campaign file wrote them, by key, before Parse made them absolute: problems quote what the user wrote.
+    private readonly Dictionary<string, string> writtenProfiles = new(StringComparer.Ordinal);
+
     // Echoing a caller's value back is useful, but not 60 KiB of it.
     private static string Shorten(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "...";
 
@@ -349,14 +358,15 @@ public sealed class CampaignConfig
             p.Add($"{key} '{Shorten(profile)}' is not a built-in profile ({string.Join(", ", Profiles.Names)}); campaigns sent to the server may not name profile files");
             return;
         }
+        string written = writtenProfiles.GetValueOrDefault(key, profile);
         if (profile.Any(char.IsControl) || !File.Exists(profile))
         {
-            p.Add($"{key} '{Shorten(profile)}' is neither a built-in profile ({string.Join(", ", Profiles.Names)}) nor an existing profile file");
+            p.Add($"{key} '{Shorten(written)}' is neither a built-in profile ({string.Join(", ", Profiles.Names)}) nor an existing profile file");
             return;
         }
         try { _ = ProfileFile.Read(profile); }
         catch (ProfileFileException e) { p.Add($"{key}: {e.Message.TrimEnd('.')}"); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { p.Add($"{key} '{Shorten(profile)}' cannot be read: {e.Message.TrimEnd('.')}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { p.Add($"{key} '{Shorten(written)}' cannot be read: {e.Message.TrimEnd('.')}"); }
     }
 
     // What the deserialiser says when the shape check let something through: without our namespace, quotes balanced.
