@@ -26,7 +26,7 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
         using var activity = Source.StartActivity("student.evaluate");
         var batcher = models.Batcher(request.CheckpointPath, request.ModelVersion, request.Threads);
         var (student, version) = (batcher.Student, request.ModelVersion);
-        var generator = new WorldGenerator(Profiles.Get(request.Split.Profile));
+        var generator = new WorldGenerator(Profiles.Resolve(request.Split.Profile));
         var samples = new WorldSample[request.Count];
         Parallel.For(0, request.Count, i => samples[i] = generator.Generate(request.Split.Seed, request.Start + i));
 

@@ -132,7 +132,7 @@ public sealed class BusWorkers(IEventBus bus, ReplyRouter router, DataRoot root,
         }, cancellationToken).ConfigureAwait(false);
         var hits = (await pending.WaitAsync(stall, cancellationToken).ConfigureAwait(false))[0];
         // The hits name pool samples by index: the generator gives the same sample here as in the teacher.
-        var generator = new WorldGenerator(Profiles.Get(pool.Profile));
+        var generator = new WorldGenerator(Profiles.Resolve(pool.Profile));
         var result = new List<(WorldSample, SkillDemand)>(hits.Count);
         foreach (var hit in hits)
         {

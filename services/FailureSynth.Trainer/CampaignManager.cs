@@ -86,7 +86,7 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
         CampaignConfig config;
         try
         {
-            config = CampaignConfig.Parse(yaml, "the request body");
+            config = CampaignConfig.Parse(yaml, "the request body", profileFiles: false);
         }
         catch (CampaignConfigException e)
         {
@@ -142,7 +142,7 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
             try
             {
                 var status = JsonSerializer.Deserialize<CampaignStatus>(File.ReadAllText(statusPath), Json)!;
-                var config = CampaignConfig.Parse(File.ReadAllText(Path.Combine(dir, ConfigFile)), Path.Combine(dir, ConfigFile));
+                var config = CampaignConfig.Parse(File.ReadAllText(Path.Combine(dir, ConfigFile)), Path.Combine(dir, ConfigFile), profileFiles: false);
                 var entry = new Entry(id, config, status);
                 _campaigns[id] = entry;
                 if (!status.Finished)

@@ -254,7 +254,7 @@ public sealed class FuzzTargets(string workFolder)
         input =>
         {
             if (input.Length > MaxCampaignBodyBytes) throw new CampaignConfigException($"the campaign YAML is larger than {MaxCampaignBodyBytes} bytes");
-            var config = CampaignConfig.Parse(Encoding.UTF8.GetString(input), "the request body");
+            var config = CampaignConfig.Parse(Encoding.UTF8.GetString(input), "the request body", profileFiles: false);
             var problems = config.ConfinedPathProblems("/srv/failuresynth").Concat(CampaignLimits.Server.Problems(config, " on this server")).ToList();
             if (problems.Count > 0) throw new CampaignConfigException(string.Join("; ", problems));
         },

@@ -44,6 +44,39 @@ public sealed class WorldGenerateTests(GeneratedDataset dataset) : IClassFixture
     }
 
     [Fact]
+    public void An_exported_profile_read_back_gives_byte_identical_data()
+    {
+        using var folder = new TempFolder();
+        (int code, string yaml) = CliRunner.Run("world", "profiles", "--export", "base-skewed");
+        Assert.True(code == 0, yaml);
+        string profile = folder.File("mine.yaml");
+        File.WriteAllText(profile, yaml);
+        string copy = folder.File("from-file");
+        (int code2, string output) = CliRunner.Run("world", "generate", "--profile-file", profile, "--count", $"{GeneratedDataset.Count}", "--seed", "7", "--out", copy, "--threads", "1");
+        Assert.True(code2 == 0, output);
+        string[] ours = [.. Directory.GetFiles(dataset.OneThread, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dataset.OneThread, f)).Order(StringComparer.Ordinal)];
+        string[] theirs = [.. Directory.GetFiles(copy, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(copy, f)).Order(StringComparer.Ordinal)];
+        Assert.Equal(ours, theirs);
+        foreach (string file in ours)
+            Assert.True(File.ReadAllBytes(Path.Combine(dataset.OneThread, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(copy, file))), $"{file} differs");
+    }
+
+    [Fact]
+    public void Generate_wants_exactly_one_profile_and_names_a_bad_profile_file()
+    {
+        using var folder = new TempFolder();
+        (int code, string output) = CliRunner.Run("world", "generate", "--count", "5", "--out", folder.File("a"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("exactly one of --profile NAME and --profile-file PATH", output);
+        string bad = folder.File("bad.yaml");
+        File.WriteAllText(bad, "name: bad\ncolors: { pink: 1 }\n");
+        (int code2, string output2) = CliRunner.Run("world", "generate", "--profile-file", bad, "--count", "5", "--out", folder.File("b"));
+        Assert.Equal(1, code2);
+        Assert.Contains("unknown key 'colors.pink'", output2);
+        Assert.Contains("bad.yaml", output2);
+    }
+
+    [Fact]
     public void Different_seed_gives_a_different_dataset()
     {
         using var folder = new TempFolder();

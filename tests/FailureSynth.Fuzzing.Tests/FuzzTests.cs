@@ -99,7 +99,7 @@ public sealed class FuzzTests : IDisposable
     [InlineData("locate: ~\nfilter: ~\n", "'locate' must be a mapping of keys")]
     [InlineData("student: { cache: ~ }\n", "student.cache must name a folder")]
     [InlineData("validation: ~\n", "'validation' must be a mapping of keys")]
-    [InlineData("test: { profile: ~ }\n", "test.profile '' is unknown")]
+    [InlineData("test: { profile: ~ }\n", "test.profile is empty: name a built-in profile")]
     public void Campaign_with_a_null_section_is_refused_naming_it(string yaml, string expected)
     {
         // Before the fix these threw NullReferenceException from CampaignConfig.Problems (found in review; the fuzz seed "budget: ~").

@@ -95,6 +95,10 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         Assert.Contains("\"failure_id\"", File.ReadAllText(Path.Combine(a, "dataset", "provenance.jsonl")));
         Assert.Contains("\"judge_score\"", File.ReadAllText(Path.Combine(a, "dataset", "provenance.jsonl")));
 
+        // The report shows, per skill, the samples and the gain of every iteration, and the ledger's course.
+        Assert.Contains("## Budget and gain per skill", File.ReadAllText(Path.Combine(a, "report.md")));
+        Assert.All(first.Report.Iterations, i => Assert.True(i.TrainSteps >= 6 && i.PerSkillBefore is { Count: > 0 }));
+
         var (second, _) = await Run(b, Yaml());
         Assert.Equal(File.ReadAllBytes(Path.Combine(a, "dataset", "manifest.json")), File.ReadAllBytes(Path.Combine(b, "dataset", "manifest.json")));
         Assert.Equal(first.Report.Iterations.Select(i => i.TestAfter), second.Report.Iterations.Select(i => i.TestAfter));
@@ -144,6 +148,43 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
         var changed = await FailureSynth.Loop.Experiments.Lab.OpenAsync(CampaignConfig.Parse(Config(100), "b.yaml"), output, fixture.Root, null, notes.Add, default);
         Assert.Equal(100, changed.BaseReport.Samples);
         Assert.Contains(notes, n => n.Contains("made again", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Budget_curve_runs_three_arms_at_each_size_and_reports_the_margin_over_random_synthetic()
+    {
+        string output = Path.Combine(fixture.Root, "budget-curve");
+        var lab = await FailureSynth.Loop.Experiments.Lab.OpenAsync(CampaignConfig.Parse(Yaml(seed: 5), "d.yaml"), output, fixture.Root, null, null, default);
+        var report = await FailureSynth.Loop.Experiments.Experiments.BudgetCurveAsync(lab, 1, [20, 40], "budget-curve --seeds 1", default);
+        Assert.Equal(["random-natural n=20", "random-natural n=40", "random-synthetic n=20", "random-synthetic n=40", "targeted n=20", "targeted n=40"],
+            report.Rows.Select(r => $"{r.Arm} n={r.N}").Order(StringComparer.Ordinal));
+        Assert.All(report.Rows, r => Assert.InRange(r.Mean, 0.0, 1.0));
+        Assert.Contains(report.Findings, f => f.StartsWith("N=40: targeted ", StringComparison.Ordinal) && f.Contains("vs random-synthetic", StringComparison.Ordinal));
+        string json = File.ReadAllText(Path.Combine(output, "report.json"));
+        Assert.Contains("\"arm\": \"random-synthetic\"", json, StringComparison.Ordinal);
+        Assert.Contains("budget-curve", FailureSynth.Loop.Experiments.Experiments.Names);
+    }
+
+    [Fact]
+    public void A_campaign_names_a_profile_file_relative_to_itself_and_a_bad_one_is_refused_with_its_key()
+    {
+        string folder = Path.Combine(fixture.Root, "profiles");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "vertical.yaml"), "name: vertical\nrelations: { left: 0, right: 0 }\n");
+        File.WriteAllText(Path.Combine(folder, "bad.yaml"), "name: bad\nrelations: { up: 1 }\n");
+        string campaign = Path.Combine(folder, "c.yaml");
+        File.WriteAllText(campaign, Yaml().Replace("validation: { profile: balanced", "validation: { profile: vertical.yaml", StringComparison.Ordinal));
+        var config = CampaignConfig.Load(campaign);
+        Assert.Equal(Path.Combine(folder, "vertical.yaml"), config.Validation.Profile);
+        var generator = new WorldGenerator(Profiles.Resolve(config.Validation.Profile));
+        Assert.All(Enumerable.Range(0, 200).Select(i => generator.Generate(1, i)), s => Assert.DoesNotContain(s.Skills, k => k is "relate/left" or "relate/right"));
+
+        File.WriteAllText(campaign, Yaml().Replace("test: { profile: balanced", "test: { profile: bad.yaml", StringComparison.Ordinal));
+        var ex = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Load(campaign));
+        Assert.Contains("test.profile: ", ex.Message);
+        Assert.Contains("unknown key 'relations.up'", ex.Message);
+        File.WriteAllText(campaign, Yaml().Replace("test: { profile: balanced", "test: { profile: missing.yaml", StringComparison.Ordinal));
+        Assert.Contains("test.profile", Assert.Throws<CampaignConfigException>(() => CampaignConfig.Load(campaign)).Message);
     }
 
     [Fact]

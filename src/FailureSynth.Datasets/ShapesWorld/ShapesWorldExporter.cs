@@ -8,6 +8,7 @@ using FailureSynth.World.Rendering;
 namespace FailureSynth.Datasets.ShapesWorld;
 
 /// <summary>What to generate: a profile, how many samples, the seed, and how to render them.</summary>
+/// <param name="Profile">A built-in profile's name or the path of a profile file (<see cref="ProfileFile"/>).</param>
 public sealed record ShapesWorldExportRequest(
     string Profile,
     int Count,
@@ -27,7 +28,7 @@ public sealed record ShapesWorldExportRequest(
             throw new ArgumentException($"--size must be between {SceneRasterizer.MinSize} and {SceneRasterizer.MaxSize} pixels (got {ImageSize}).", nameof(ImageSize));
         if (Threads < 0) throw new ArgumentException($"--threads must be 0 (all cores) or more (got {Threads}).", nameof(Threads));
         if (string.IsNullOrWhiteSpace(OutputDirectory)) throw new ArgumentException("--out must name a folder.", nameof(OutputDirectory));
-        _ = Profiles.Get(Profile); // throws with the list of known profiles
+        _ = Profiles.Resolve(Profile); // throws with the list of known profiles, or names the bad key of a profile file
     }
 }
 
@@ -51,8 +52,10 @@ public static class ShapesWorldExporter
     {
         request.Validate();
         int threads = request.Threads == 0 ? Environment.ProcessorCount : request.Threads;
-        var generator = new WorldGenerator(Profiles.Get(request.Profile), request.Form);
-        string name = request.DatasetName ?? $"shapesworld_{request.Profile}_{request.Seed}";
+        Profile profile = Profiles.Resolve(request.Profile);
+        var generator = new WorldGenerator(profile, request.Form);
+        // The profile's own name, not the path of its file: an exported built-in profile gives the same dataset.
+        string name = request.DatasetName ?? $"shapesworld_{profile.Name}_{request.Seed}";
         var stopwatch = Stopwatch.StartNew();
 
         using var writer = new DatasetWriter(request.OutputDirectory, name, new DatasetWriterOptions(request.Overwrite));

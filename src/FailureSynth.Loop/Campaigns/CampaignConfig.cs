@@ -9,7 +9,7 @@ using YamlDotNet.Serialization.NamingConventions;
 
 namespace FailureSynth.Loop.Campaigns;
 
-/// <summary>A generated split: profile, sample count and seed.</summary>
+/// <summary>A generated split: profile (a built-in name or a profile file's path), sample count and seed.</summary>
 public sealed class SplitConfig
 {
     public string Profile { get; set; } = Profiles.BalancedName;
@@ -82,8 +82,15 @@ public sealed class BudgetConfig
     /// </summary>
     public double? KeepStart { get => keepStart; set => keepStart = value == 0 ? null : value; }
 
+    /// <summary>
+    /// Turns off the gain ledger (<see cref="GainLedger"/>): every iteration then splits the budget by failures only and trains
+    /// <see cref="TrainSteps"/> steps. Off (the ledger on) is stored as null and left out of the JSON, like <see cref="FreezeNorm"/>.
+    /// </summary>
+    public bool? FixedPlan { get => fixedPlan; set => fixedPlan = value == true ? true : null; }
+
     private bool? freezeNorm;
     private double? keepStart;
+    private bool? fixedPlan;
 }
 
 /// <summary>Locator choice and answer-switch parameters.</summary>
@@ -186,10 +193,19 @@ public sealed class CampaignConfig
     public static CampaignConfig Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Campaign file '{path}' does not exist; see campaigns/demo.yaml for an example.", path);
-        return Parse(File.ReadAllText(path), path);
+        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    public static CampaignConfig Parse(string yaml, string source)
+    /// <param name="profileDirectory">
+    /// Where relative profile-file paths (student.base.profile, validation/test.profile, pool.profile) are found: the campaign
+    /// file's folder for <see cref="Load"/>, the current directory when null. They are made absolute here, so later stages
+    /// read the same file wherever they run.
+    /// </param>
+    /// <param name="profileFiles">
+    /// False for a campaign from a caller who is not this machine's user (the campaign API): only built-in profiles are
+    /// accepted, and no file the campaign names is read.
+    /// </param>
+    public static CampaignConfig Parse(string yaml, string source, string? profileDirectory = null, bool profileFiles = true)
     {
         var deserializer = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build();
         CampaignConfig? config;
@@ -213,6 +229,24 @@ public sealed class CampaignConfig
             throw new CampaignConfigException($"{source}: not valid YAML ({e.Message.Replace(" (Parameter 'value')", "", StringComparison.Ordinal).TrimEnd('.')}); see campaigns/demo.yaml for the format");
         }
         config ??= new CampaignConfig();
+        config.allowProfileFiles = profileFiles;
+        if (profileFiles)
+        {
+            string folder = profileDirectory ?? Directory.GetCurrentDirectory();
+            // A control character (NUL included) makes no path: left as written, ProfileProblem names it.
+            static bool Resolvable(string? profile) => !string.IsNullOrWhiteSpace(profile) && ProfileFile.IsPath(profile) && !profile.Any(char.IsControl);
+            foreach (var (key, split) in new[] { ("student.base.profile", config.Student?.Base), ("validation.profile", config.Validation), ("test.profile", config.Test) })
+            {
+                if (split is null || !Resolvable(split.Profile)) continue;
+                config.writtenProfiles[key] = split.Profile;
+                split.Profile = Path.GetFullPath(Path.Combine(folder, split.Profile));
+            }
+            if (config.Pool is not null && Resolvable(config.Pool.Profile))
+            {
+                config.writtenProfiles["pool.profile"] = config.Pool.Profile;
+                config.Pool.Profile = Path.GetFullPath(Path.Combine(folder, config.Pool.Profile));
+            }
+        }
         var problems = config.Problems();
         if (problems.Count > 0) throw new CampaignConfigException($"{source}: " + string.Join("; ", problems));
         return config;
@@ -265,7 +299,7 @@ public sealed class CampaignConfig
         if (Prescription == "retrieve")
         {
             if (Pool.Count < 1) p.Add($"pool.count must be at least 1 (got {Pool.Count})");
-            if (!Profiles.Names.Contains(Pool.Profile)) p.Add($"pool.profile '{Shorten(Pool.Profile)}' is unknown (known: {string.Join(", ", Profiles.Names)})");
+            ProfileProblem("pool.profile", Pool.Profile, p);
             if (!(Pool.K1 >= 0) || !(Pool.B is >= 0 and <= 1)) p.Add("pool.k1 must be >= 0 and pool.b in [0, 1]");
         }
         if (p.Count == 0) p.AddRange(CampaignLimits.Absolute.Problems(this));
@@ -297,14 +331,42 @@ public sealed class CampaignConfig
         return p;
     }
 
+    // Set by Parse: whether profile keys may name files (false for the campaign API). A field, so neither YAML nor JSON sees it.
+    private bool allowProfileFiles = true;
+
+    // Profile paths as the campaign file wrote them, by key, before Parse made them absolute: problems quote what the user wrote.
+    private readonly Dictionary<string, string> writtenProfiles = new(StringComparer.Ordinal);
+
     // Echoing a caller's value back is useful, but not 60 KiB of it.
     private static string Shorten(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "...";
 
-    private static void Split(string key, SplitConfig split, List<string> p)
+    private void Split(string key, SplitConfig split, List<string> p)
     {
         if (split is null) { p.Add($"{key} is missing"); return; }
-        if (!Profiles.Names.Contains(split.Profile ?? "")) p.Add($"{key}.profile '{Shorten(split.Profile)}' is unknown (known: {string.Join(", ", Profiles.Names)})");
+        ProfileProblem($"{key}.profile", split.Profile, p);
         if (split.Count is < 1 or > 1_000_000) p.Add($"{key}.count must be 1..1000000 (got {split.Count})");
+    }
+
+    /// <summary>A profile is a built-in name or a readable, valid profile file; the problem names the key and the file's own error.</summary>
+    private void ProfileProblem(string key, string? profile, List<string> p)
+    {
+        if (string.IsNullOrWhiteSpace(profile)) { p.Add($"{key} is empty: name a built-in profile ({string.Join(", ", Profiles.Names)}) or a profile file"); return; }
+        if (!ProfileFile.IsPath(profile)) return;
+        // A caller who is not this machine's user (the campaign API) may not make the server read its files.
+        if (!allowProfileFiles)
+        {
+            p.Add($"{key} '{Shorten(profile)}' is not a built-in profile ({string.Join(", ", Profiles.Names)}); campaigns sent to the server may not name profile files");
+            return;
+        }
+        string written = writtenProfiles.GetValueOrDefault(key, profile);
+        if (profile.Any(char.IsControl) || !File.Exists(profile))
+        {
+            p.Add($"{key} '{Shorten(written)}' is neither a built-in profile ({string.Join(", ", Profiles.Names)}) nor an existing profile file");
+            return;
+        }
+        try { _ = ProfileFile.Read(profile); }
+        catch (ProfileFileException e) { p.Add($"{key}: {e.Message.TrimEnd('.')}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { p.Add($"{key} '{Shorten(written)}' cannot be read: {e.Message.TrimEnd('.')}"); }
     }
 
     // What the deserialiser says when the shape check let something through: without our namespace, quotes balanced.

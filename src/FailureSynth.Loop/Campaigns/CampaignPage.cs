@@ -216,7 +216,7 @@ public static class CampaignPage
             var failures = evaluated.Failures.OrderBy(f => located?.ContainsKey(f.Id) == true ? 0 : 1).ThenBy(f => f.Id, StringComparer.Ordinal).Take(FailuresShown).ToList();
             if (config is not null && validation is null)
             {
-                var generator = new WorldGenerator(Profiles.Get(config.Validation.Profile));
+                var generator = new WorldGenerator(Profiles.Resolve(config.Validation.Profile));
                 validation = Enumerable.Range(0, config.Validation.Count).Select(i => generator.Generate(config.Validation.Seed, i)).ToDictionary(s => s.Id, StringComparer.Ordinal);
             }
             foreach (var f in failures)

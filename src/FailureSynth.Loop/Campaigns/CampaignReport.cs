@@ -1,5 +1,6 @@
 using FailureSynth.Datasets;
 using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Stages;
 using FailureSynth.TinyVlm.Evaluation;
 
 namespace FailureSynth.Loop.Campaigns;
@@ -27,10 +28,13 @@ public sealed record IterationReport(
     bool Promoted,
     string? LargestDropSkill,
     double LargestDrop,
-    IReadOnlyDictionary<string, double> PerSkillAfter)
+    IReadOnlyDictionary<string, double> PerSkillAfter,
+    int TrainSteps = 0,
+    IReadOnlyDictionary<string, double>? PerSkillBefore = null,
+    IReadOnlyDictionary<string, SkillStanding>? Standings = null)
 {
     internal static IterationReport From(int k, EvaluateOutput evaluated, LocateOutput located, DiagnoseOutput diagnosed, PrescribeOutput prescribed,
-        TrainOutput trained, MeasureOutput measured, IReadOnlyList<Contracts.Failure> analysed)
+        TrainOutput trained, MeasureOutput measured, IReadOnlyList<Contracts.Failure> analysed, IReadOnlyDictionary<string, SkillStanding>? standings = null)
     {
         var m = measured.Measurement;
         // Proposals that passed the filter beyond a skill's demand (the synthesiser asks for more than it needs, since
@@ -58,7 +62,10 @@ public sealed record IterationReport(
             m.Promoted,
             m.LargestDropSkill,
             m.LargestDrop,
-            m.AfterPerSkill);
+            m.AfterPerSkill,
+            trained.Steps,
+            m.BeforePerSkill,
+            standings is null || standings.Count == 0 ? null : standings);
     }
 
     /// <summary>Proposals not explained by accepted + rejections + surplus; 0 unless a stage file is inconsistent.</summary>

@@ -117,6 +117,7 @@ public static class CampaignReportWriter
                 [ColumnAlignment.Left, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric, ColumnAlignment.Numeric]));
         }
         md.AppendLine();
+        BudgetAndGain(r, md);
         md.AppendLine("## Per-skill test accuracy");
         md.AppendLine();
         var headers = new List<string> { "skill", "base" };
@@ -149,6 +150,45 @@ public static class CampaignReportWriter
         "SkillCap" => "skill already at its cap",
         _ => reason,
     };
+
+    /// <summary>
+    /// Per skill that got data: samples and test gain (after minus before the iteration's fine-tune, in points) per iteration,
+    /// and the course the gain ledger set for the next prescription, with its evidence.
+    /// </summary>
+    private static void BudgetAndGain(CampaignReport r, StringBuilder md)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var skills = r.Iterations.SelectMany(i => i.AcceptedPerSkill.Keys).Distinct(StringComparer.Ordinal)
+            .OrderByDescending(s => r.Iterations.Sum(i => i.AcceptedPerSkill.GetValueOrDefault(s))).ThenBy(s => s, StringComparer.Ordinal).ToList();
+        if (skills.Count == 0) return;
+        md.AppendLine("## Budget and gain per skill");
+        md.AppendLine();
+        md.AppendLine("Samples prescribed and the test gain of the iteration's fine-tune (points), per skill; the course is what the gain ledger decided after the last iteration " +
+                      $"(a prescription must earn {Stages.GainLedger.MinGain * 100:0} points; below that a skill is escalated, then given up as flat and its budget moved).");
+        md.AppendLine();
+        var headers = new List<string> { "skill" };
+        foreach (var i in r.Iterations) headers.AddRange([$"iter {i.Iteration} samples", $"iter {i.Iteration} gain"]);
+        headers.Add("course");
+        var last = r.Iterations[^1].Standings;
+        md.AppendLine(MarkdownTable.Render(headers, skills.Select(s =>
+        {
+            var row = new List<string> { s };
+            foreach (var i in r.Iterations)
+            {
+                row.Add(i.AcceptedPerSkill.GetValueOrDefault(s).ToString(inv));
+                row.Add(i.PerSkillBefore is { } b && b.TryGetValue(s, out var before) && i.PerSkillAfter.TryGetValue(s, out var after) ? Signed(after - before) : "-");
+            }
+            row.Add(last is not null && last.TryGetValue(s, out var st) ? st.Course.ToString().ToLowerInvariant() : "-");
+            return (IReadOnlyList<string>)row;
+        }), [ColumnAlignment.Left, .. Enumerable.Repeat(ColumnAlignment.Numeric, headers.Count - 2), ColumnAlignment.Left]));
+        md.AppendLine();
+        if (last is not null)
+        {
+            foreach (var st in last.Values.Where(v => v.Course != Stages.SkillCourse.Standard))
+                md.AppendLine(inv, $"- `{st.Skill}` ({st.Course.ToString().ToLowerInvariant()}): {st.Reason}.");
+            md.AppendLine();
+        }
+    }
 
     private static string Pct(double x) => (100 * x).ToString("0.0", CultureInfo.InvariantCulture) + " %";
 

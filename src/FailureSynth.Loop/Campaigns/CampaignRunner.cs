@@ -90,6 +90,8 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         EvaluationReport? baseReport = null;
         var locator = CreateLocator(teacher);
         var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions())) { Student = Student };
+        // What each skill gained for the data it got; it steers the next prescription (recomputed from the stage files on resume).
+        IReadOnlyDictionary<string, SkillStanding> standings = new Dictionary<string, SkillStanding>(StringComparer.Ordinal);
         for (int k = 1; k <= config.Iterations; k++)
         {
             using var iterationActivity = CampaignTelemetry.StartIteration(Id, config.Name, k);
@@ -122,7 +124,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             var work = analysed.Select(f => new DiagnosedFailure(f, steps[f.Id], diagnoses[f.Id])).ToList();
             var prescribed = await StageAsync(dir, k, CampaignStages.Prescribe, progress, async report =>
             {
-                var output = await PrescribeAsync(teacher, workers, work, k, duplicates, report, cancellationToken).ConfigureAwait(false);
+                var output = await PrescribeAsync(teacher, workers, work, k, duplicates, standings, report, cancellationToken).ConfigureAwait(false);
                 CampaignTelemetry.Prescribed(config.Name, k, output);
                 return output;
             }).ConfigureAwait(false);
@@ -134,12 +136,13 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             {
                 var watch = Stopwatch.StartNew();
                 var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize)).ToList();
-                var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, config.FineTune, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
+                var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
+                var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, options, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
                     new SyncProgress<TrainingProgress>(p => report(p.Step, p.TotalSteps)), cancellationToken);
                 string path = Path.Combine(dir, "student.safetensors");
                 byte[] bytes = tuned.Serialize(new Dictionary<string, string> { ["campaign"] = config.Name, ["iteration"] = k.ToString(CultureInfo.InvariantCulture) });
                 AtomicWrite(path, bytes);
-                return Task.FromResult(new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), config.Budget.TrainSteps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1)));
+                return Task.FromResult(new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1)));
             }).ConfigureAwait(false);
 
             var measured = await StageAsync(dir, k, CampaignStages.Measure, progress, report =>
@@ -157,7 +160,12 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             // The gauge holds the latest value, so a resumed campaign reports its accuracies too.
             CampaignTelemetry.Measured(config.Name, k, measured);
             checkpoint = File.ReadAllBytes(Path.Combine(_out, measured.PromotedCheckpoint));
-            iterations.Add(IterationReport.From(k, evaluated, located, diagnosed, prescribed, trained, measured, analysed));
+            if (config.Budget.FixedPlan != true)
+            {
+                var samplesPerSkill = prescribed.Accepted.GroupBy(s => s.Proposal.SkillKey ?? "unknown", StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+                standings = GainLedger.Update(standings, k, samplesPerSkill, measured.Measurement.BeforePerSkill, measured.Measurement.AfterPerSkill);
+            }
+            iterations.Add(IterationReport.From(k, evaluated, located, diagnosed, prescribed, trained, measured, analysed, standings));
         }
 
         // When every measure stage was resumed the base evaluation was never loaded.
@@ -181,10 +189,14 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         return [.. ordered.OrderBy(f => f.Id, StringComparer.Ordinal)];
     }
 
+    private int TrainSteps(IReadOnlyDictionary<string, SkillStanding> standings, IReadOnlyList<SkillDemand> demands) =>
+        config.Budget.FixedPlan == true ? config.Budget.TrainSteps : GainLedger.Steps(config.Budget.TrainSteps, standings, demands);
+
     private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, IDuplicateRegistry duplicates,
-        Action<long, long> report, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, SkillStanding> standings, Action<long, long> report, CancellationToken cancellationToken)
     {
-        var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose, config.Contrast);
+        var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose, config.Contrast,
+            config.Budget.FixedPlan == true ? null : skill => GainLedger.Weight(standings, skill));
         long seed = StableHash.Seed("prescribe", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
         PrescriptionResult result;
         if (config.Prescription == "retrieve")
@@ -245,7 +257,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         else
         {
             var b = config.Student;
-            string recipe = StableHash.Hex("base", TinyVlmStudent.FormatName, b.Base.Profile, b.Base.Count.ToString(CultureInfo.InvariantCulture), b.Base.Seed.ToString(CultureInfo.InvariantCulture),
+            string recipe = StableHash.Hex("base", TinyVlmStudent.FormatName, Profiles.Fingerprint(b.Base.Profile), b.Base.Count.ToString(CultureInfo.InvariantCulture), b.Base.Seed.ToString(CultureInfo.InvariantCulture),
                 b.BaseSteps.ToString(CultureInfo.InvariantCulture), b.BaseSeed.ToString(CultureInfo.InvariantCulture), context.Threads.ToString(CultureInfo.InvariantCulture),
                 TrainingOptions.DefaultLearningRate.ToString(CultureInfo.InvariantCulture), $"trainer {StudentTrainer.RecipeVersion}")[..16];
             string cacheDir = StudentConfig.Resolve(_baseDirectory, b.Cache);
@@ -333,7 +345,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
 
     internal static IReadOnlyList<WorldSample> Generate(SplitConfig split)
     {
-        var generator = new WorldGenerator(Profiles.Get(split.Profile));
+        var generator = new WorldGenerator(Profiles.Resolve(split.Profile));
         var samples = new WorldSample[split.Count];
         Parallel.For(0, split.Count, i => samples[i] = generator.Generate(split.Seed, i));
         return samples;

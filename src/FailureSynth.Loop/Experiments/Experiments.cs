@@ -14,7 +14,10 @@ namespace FailureSynth.Loop.Experiments;
 /// <summary>The experiments of the loop issue. Each returns a report with rows {arm, n, mean, sd, seeds} and per-skill detail.</summary>
 public static class Experiments
 {
-    public static readonly string[] Names = ["targeted-vs-random", "retrieval", "ablations", "locate-accuracy", "iterations"];
+    public static readonly string[] Names = ["targeted-vs-random", "retrieval", "ablations", "locate-accuracy", "iterations", "budget-curve"];
+
+    /// <summary>The sample counts of budget-curve.</summary>
+    public static readonly int[] BudgetSizes = [250, 500, 1000, 2000, 4000];
 
     /// <summary>The sample counts of targeted-vs-random.</summary>
     public static readonly int[] TargetedSizes = [1000, 4000];
@@ -33,8 +36,57 @@ public static class Experiments
         "ablations" => AblationsAsync(lab, seeds, command, cancellationToken),
         "locate-accuracy" => LocateAccuracyAsync(lab, seeds, command, cancellationToken),
         "iterations" => IterationsAsync(lab, seeds, command, cancellationToken),
+        "budget-curve" => BudgetCurveAsync(lab, seeds, BudgetSizes, command, cancellationToken),
         _ => throw new ArgumentException($"Unknown experiment '{name}'. Known: {string.Join(", ", Names)}."),
     };
+
+    /// <summary>
+    /// budget-curve: targeted, random-synthetic and random-natural at each N of <paramref name="sizes"/>. The arms are the
+    /// runs of targeted-vs-random (the same run family, seeds and steps), so the N both experiments share come from the run cache.
+    /// </summary>
+    public static async Task<ExperimentReport> BudgetCurveAsync(Lab lab, int seeds, IReadOnlyList<int> sizes, string command, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        if (sizes.Count == 0 || sizes.Any(n => n < 1)) throw new ArgumentException("budget-curve needs at least one sample count, each at least 1.", nameof(sizes));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var runs = new List<ArmRun>();
+        var diagnosed = new Dictionary<int, IReadOnlyList<DiagnosedFailure>>();
+        async Task<IReadOnlyList<DiagnosedFailure>> Diagnosed(int seed)
+        {
+            if (!diagnosed.TryGetValue(seed, out var d))
+                diagnosed[seed] = d = await lab.DiagnoseAsync(await lab.FailuresAsync(seed, ct).ConfigureAwait(false), lab.Locator("answer-switch", seed), seed, ct).ConfigureAwait(false);
+            return d;
+        }
+        foreach (int n in sizes)
+        {
+            int steps = StepsFor(lab.Config, n);
+            for (int seed = 1; seed <= seeds; seed++)
+            {
+                int s = seed;
+                runs.Add(await lab.RunArmAsync("prescribe", "targeted", n, s, steps, async () =>
+                    await lab.SynthesiseAsync(DemandPlanner.Plan(await Diagnosed(s).ConfigureAwait(false), n, contrast: lab.Config.Contrast), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+                runs.Add(await lab.RunArmAsync("prescribe", "random-synthetic", n, s, steps, async () =>
+                    await lab.SynthesiseAsync(Lab.UniformDemands(n), SeedOf("random-synthetic", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+                runs.Add(await lab.RunArmAsync("prescribe", "random-natural", n, s, steps, () => Task.FromResult(lab.Natural(n, s)), ct).ConfigureAwait(false));
+            }
+        }
+        var rows = Rows(runs);
+        var findings = new List<string>();
+        foreach (int n in sizes)
+        {
+            var t = rows.Single(r => r.Arm == "targeted" && r.N == n);
+            var syn = rows.Single(r => r.Arm == "random-synthetic" && r.N == n);
+            var nat = rows.Single(r => r.Arm == "random-natural" && r.N == n);
+            double margin = t.Mean - syn.Mean, larger = Math.Max(t.Sd, syn.Sd);
+            findings.Add(F($"N={n}: targeted {100 * t.Mean:0.0} ± {100 * t.Sd:0.0} % vs random-synthetic {100 * syn.Mean:0.0} ± {100 * syn.Sd:0.0} % (margin {100 * margin:+0.0;-0.0} points, larger sd {100 * larger:0.0}: {(margin > larger ? "beats it by more than the larger sd" : "does NOT beat it by more than the larger sd")}{(margin >= 0.01 ? ", by at least 1 point" : ", by less than 1 point")}) and random-natural {100 * nat.Mean:0.0} ± {100 * nat.Sd:0.0} % (margin {100 * (t.Mean - nat.Mean):+0.0;-0.0})."));
+            var drops = SkillDrops(lab, runs, "targeted", n);
+            findings.Add(F($"N={n}: targeted's largest per-skill drop from the base (mean over seeds): {drops[0].Skill} {100 * drops[0].Drop:0.0} points; {drops.Count(d => d.Drop > 0.02)} skill(s) more than 2 points lower."));
+        }
+        return Report("budget-curve", "How does each kind of data pay as the budget grows? Targeted, uniform synthetic and fresh base-distribution data at each N, from the same base student.",
+            command, seeds, lab, rows, PerSkill(runs), findings,
+            [F($"N = {string.Join(", ", sizes)}; fine-tuning steps scale with N ({string.Join(", ", sizes.Select(n => $"{StepsFor(lab.Config, n)} at {n}"))}), the same for every arm; the recipe of targeted-vs-random otherwise, whose runs at the N both share are reused from the run cache.")],
+            watch.Elapsed);
+    }
 
     private static async Task<ExperimentReport> TargetedVsRandomAsync(Lab lab, int seeds, string command, CancellationToken ct)
     {

@@ -186,6 +186,12 @@ public sealed class Lab
             student.Remove("cache");
             student.Remove("checkpoint");
         }
+        // A profile file stands in the key by its content, not its path (built-in names are kept, so older keys hold).
+        foreach (var split in new[] { node["student"]?["base"], node["validation"], node["test"], node["pool"] })
+        {
+            if (split is System.Text.Json.Nodes.JsonObject o && o["profile"]?.GetValue<string>() is { } profile && ProfileFile.IsPath(profile))
+                o["profile"] = Profiles.Fingerprint(profile);
+        }
 
         node["base_student_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(baseCheckpoint));
         node["trainer"] = StudentTrainer.RecipeVersion;

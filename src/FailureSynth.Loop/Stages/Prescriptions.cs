@@ -33,7 +33,12 @@ public static class DemandPlanner
 
     /// <param name="useDiagnosis">When false (the no-diagnose ablation) the raw located step text is the query, one demand per distinct text.</param>
     /// <param name="contrast">Share of each answer-pinning skill's samples given to its answer siblings (<see cref="WithContrast"/>); 0 for none.</param>
-    public static IReadOnlyList<SkillDemand> Plan(IReadOnlyList<DiagnosedFailure> failures, int budget, bool useDiagnosis = true, double contrast = 0)
+    /// <param name="weight">
+    /// Multiplier of a skill's share (by skill key, null for free text), from what earlier data did for it (<see cref="GainLedger.Weight"/>):
+    /// 0 gives a skill nothing and its samples go to the others. Null: every skill weighs 1.
+    /// </param>
+    public static IReadOnlyList<SkillDemand> Plan(IReadOnlyList<DiagnosedFailure> failures, int budget, bool useDiagnosis = true, double contrast = 0,
+        Func<string?, double>? weight = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budget);
         if (contrast is < 0 or >= 1 || double.IsNaN(contrast))
@@ -44,8 +49,11 @@ public static class DemandPlanner
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToList();
         if (groups.Count == 0 || budget == 0) return [];
-        int total = failures.Count;
-        var shares = groups.Select(g => (g, Exact: (double)budget * g.Items.Count / total)).ToList();
+        double[] mass = [.. groups.Select(g => g.Items.Count * (useDiagnosis && weight is not null ? Math.Max(0, weight(g.Items[0].Diagnosis.SkillKey)) : 1.0))];
+        // When every diagnosed skill has been given up on there is nowhere better to send the budget: plan as without weights.
+        if (mass.Sum() <= 0) mass = [.. groups.Select(g => (double)g.Items.Count)];
+        double total = mass.Sum();
+        var shares = groups.Select((g, i) => (g, Exact: budget * mass[i] / total)).ToList();
         var counts = shares.Select(s => (int)Math.Floor(s.Exact)).ToArray();
         int left = budget - counts.Sum();
         foreach (int i in Enumerable.Range(0, shares.Count).OrderByDescending(i => shares[i].Exact - counts[i]).ThenBy(i => i).Take(left)) counts[i]++;
@@ -248,7 +256,7 @@ public sealed class SupportPool
     public static async Task<SupportPool> BuildAsync(ITeacher teacher, string profile, int count, long seed, double k1, double b,
         IProgress<int>? progress, CancellationToken cancellationToken)
     {
-        var generator = new WorldGenerator(Profiles.Get(profile));
+        var generator = new WorldGenerator(Profiles.Resolve(profile));
         var samples = new WorldSample[count];
         Parallel.For(0, count, new ParallelOptions { CancellationToken = cancellationToken }, i => samples[i] = generator.Generate(seed, i));
         var texts = new string[count];

@@ -70,4 +70,21 @@ public static class Profiles
         _ => throw new ArgumentException(
             $"Unknown ShapesWorld profile '{name}'. Known profiles: {string.Join(", ", Names)}.", nameof(name)),
     };
+
+    /// <summary>
+    /// A built-in profile by name, or else a profile file (<see cref="ProfileFile"/>) at that path: how campaigns and
+    /// splits name their profile. A bad file gives a <see cref="ProfileFileException"/> naming the file and key.
+    /// </summary>
+    public static Profile Resolve(string nameOrPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(nameOrPath);
+        return Names.Contains(nameOrPath) ? Get(nameOrPath) : ProfileFile.Read(nameOrPath);
+    }
+
+    /// <summary>
+    /// What a cache key should hold for <paramref name="nameOrPath"/>: the name of a built-in profile, or the file's
+    /// content as a profile file writes it, so that a moved file keeps and an edited file loses its cached results.
+    /// </summary>
+    public static string Fingerprint(string nameOrPath) =>
+        Names.Contains(nameOrPath) ? nameOrPath : "file:" + ProfileFile.Write(ProfileFile.Read(nameOrPath));
 }

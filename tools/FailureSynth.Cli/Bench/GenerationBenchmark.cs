@@ -23,7 +23,7 @@ public static class GenerationBenchmark
 {
     public static IReadOnlyList<GenerationRun> Run(string profile, int count, int repeats, string scratchDirectory)
     {
-        var generator = new WorldGenerator(Profiles.Get(profile));
+        var generator = new WorldGenerator(Profiles.Resolve(profile));
         int cores = Environment.ProcessorCount;
         var runs = new List<GenerationRun>();
         InMemory(generator, Math.Min(count, 500), 1); // warm-up

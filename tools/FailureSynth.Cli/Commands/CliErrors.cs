@@ -27,7 +27,7 @@ public static class CliErrors
 
     private static bool IsUserError(Exception e) => e is DatasetFormatException or ArgumentException or InvalidDataException
         or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException
-        or FailureSynth.Loop.Campaigns.CampaignConfigException
+        or FailureSynth.Loop.Campaigns.CampaignConfigException or FailureSynth.World.ProfileFileException
         or FailureSynth.TinyVlm.Torch.TorchUnavailableException or NotSupportedException
         or InvalidOperationException { Source: "FailureSynth.TinyVlm" };
 

@@ -23,8 +23,9 @@ public static class WorldCommands
 
     private static Command CreateGenerate()
     {
-        var profile = new Option<string>("--profile") { Description = "Sampling profile: " + string.Join(", ", Profiles.Names) + ".", Required = true };
+        var profile = new Option<string>("--profile") { Description = "Sampling profile: " + string.Join(", ", Profiles.Names) + " (or --profile-file)." };
         profile.AcceptOnlyFromAmong([.. Profiles.Names]);
+        var profileFile = new Option<FileInfo>("--profile-file") { Description = "A profile file (YAML, the fields `world profiles --export NAME` prints) instead of --profile." };
         var count = new Option<int>("--count") { Description = "Number of samples.", Required = true };
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives byte-identical output.", DefaultValueFactory = _ => 1 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder (created; must be empty or an earlier FailureSynth dataset).", Required = true };
@@ -36,12 +37,17 @@ public static class WorldCommands
 
         var command = new Command("generate", "Generate a ShapesWorld dataset: PNG images, LLaVA JSON, provenance JSONL, dataset_info.json and manifest.json.")
         {
-            profile, count, seed, output, size, form, threads, overwrite,
+            profile, profileFile, count, seed, output, size, form, threads, overwrite,
         };
+        command.Validators.Add(result =>
+        {
+            bool named = result.GetResult(profile) is not null, file = result.GetResult(profileFile) is not null;
+            if (named == file) result.AddError("Give exactly one of --profile NAME and --profile-file PATH.");
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var request = new ShapesWorldExportRequest(
-                Profile: parse.GetValue(profile)!,
+                Profile: parse.GetValue(profileFile)?.FullName ?? parse.GetValue(profile)!,
                 Count: parse.GetValue(count),
                 Seed: parse.GetValue(seed),
                 OutputDirectory: parse.GetValue(output)!.FullName,
@@ -53,7 +59,7 @@ public static class WorldCommands
             {
                 request.Validate();
                 ShapesWorldExportResult result = await ProgressDisplay.RunAsync(
-                    $"Generating {request.Count} {request.Profile} samples", request.Count,
+                    $"Generating {request.Count} {Path.GetFileName(request.Profile)} samples", request.Count,
                     progress => Task.Run(() => ShapesWorldExporter.Export(request, progress, cancellationToken), cancellationToken));
                 PrintSummary(request, result);
                 return 0;
@@ -96,9 +102,16 @@ public static class WorldCommands
 
     private static Command CreateProfiles()
     {
-        var command = new Command("profiles", "List the sampling profiles with their descriptions.");
-        command.SetAction(_ =>
+        var export = new Option<string?>("--export") { Description = "Print this built-in profile as a profile file (YAML) instead, to edit and pass to --profile-file." };
+        export.AcceptOnlyFromAmong([.. Profiles.Names]);
+        var command = new Command("profiles", "List the sampling profiles with their descriptions, or print one as a profile file.") { export };
+        command.SetAction(parse =>
         {
+            if (parse.GetValue(export) is { } exported)
+            {
+                Console.Out.Write(ProfileFile.Write(Profiles.Get(exported)));
+                return 0;
+            }
             foreach (string name in Profiles.Names)
                 Console.WriteLine($"{name}: {Profiles.Get(name).Description}");
             return 0;
