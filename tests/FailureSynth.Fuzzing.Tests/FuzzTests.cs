@@ -24,9 +24,10 @@ public sealed class FuzzTests : IDisposable
     [MemberData(nameof(Targets))]
     public void Parser_accepts_or_refuses_every_mutated_input_within_bounds(string target)
     {
-        // A few seconds per parser: 1,500 inputs, or 4 s on a loaded machine, whichever comes first.
-        var report = new Fuzzer(new FuzzTargets(_work).Get(target), seed: 42).Run(1_500, TimeSpan.FromSeconds(4));
-        Assert.True(report.Inputs >= 50, $"{target}: only {report.Inputs} inputs ran");
+        // A fixed count, so what is tested does not depend on the machine's load (the 2-minute cap is only a backstop):
+        // a few seconds per parser on an idle machine. The 100,000-input runs are the command's (docs/security.md).
+        var report = new Fuzzer(new FuzzTargets(_work).Get(target), seed: 42).Run(300, TimeSpan.FromMinutes(2));
+        Assert.True(report.Inputs == 300, $"{target}: only {report.Inputs} of 300 inputs ran within the backstop");
         Assert.True(report.Refused > 0, $"{target}: no input was refused, so the mutations never reached the parser's checks");
         Assert.True(report.Findings.Count == 0, string.Join("\n", report.Findings.Select(f => $"{f.Kind} {f.Signature}: {f.Detail}")));
     }
