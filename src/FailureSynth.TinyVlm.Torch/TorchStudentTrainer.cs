@@ -147,30 +147,7 @@ public static class TorchStudentTrainer
         managed.Eval();
         probe?.Dispose();
         var total = stopwatch.Elapsed;
-        var settings = new Dictionary<string, object?>
-        {
-            ["steps"] = options.Steps,
-            ["seed"] = options.Seed,
-            ["batch_size"] = batchSize,
-            ["learning_rate"] = options.LearningRate,
-            ["weight_decay"] = options.WeightDecay,
-            ["lora_rank"] = options.LoraRank,
-            ["include_steps"] = options.IncludeSteps,
-            ["threads"] = engine.Threads,
-            ["examples"] = examples.Count,
-            ["pairs"] = pairCount,
-            ["engine"] = engine.Name,
-            ["device"] = engine.Device,
-        };
-        if (options.DistillWeight > 0) settings["distill_weight"] = options.DistillWeight;
-        if (options.FinalLearningRateDivisor != 10f) settings["final_learning_rate_divisor"] = options.FinalLearningRateDivisor;
-        if (options.FreezeNormStatistics) settings["freeze_norm_statistics"] = true;
-        if (probe is not null) settings["scene_weight"] = options.SceneWeight;
-        if (probe is not null && options.SceneProbeWarmup > 0) settings["scene_probe_warmup"] = options.SceneProbeWarmup;
-        student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal)
-        {
-            [TinyVlmStudent.TrainingKey] = JsonSerializer.Serialize(settings),
-        });
+        StudentTrainer.RecordSettings(student, options, batchSize, engine.Threads, examples.Count, pairCount, probe is not null, (engine.Name, engine.Device));
         return new TrainingResult(options.Steps, recentLosses.Average(), total, imagesSeen / Math.Max(1e-9, total.TotalSeconds), pairsSeen / Math.Max(1e-9, total.TotalSeconds), pairCount,
             recentSceneLosses.Count > 0 ? recentSceneLosses.Average() : null);
     }

@@ -252,6 +252,19 @@ public static class StudentTrainer
         if (options.LoraRank is not null) model.MergeLora();
         model.Eval();
         var total = stopwatch.Elapsed;
+        RecordSettings(student, options, batchSize, context.Threads, examples.Count, pairCount, probe is not null);
+        return new TrainingResult(options.Steps, recentLosses.Average(), total, imagesSeen / Math.Max(1e-9, total.TotalSeconds), pairsSeen / Math.Max(1e-9, total.TotalSeconds), pairCount,
+            recentSceneLosses.Count > 0 ? recentSceneLosses.Average() : null);
+    }
+
+    /// <summary>
+    /// Writes the recipe a checkpoint was trained with into its metadata (<see cref="TinyVlmStudent.TrainingKey"/>); both
+    /// engines' trainers call it. <paramref name="engine"/> is named only by engines other than this one, and the optional
+    /// settings only when used, so checkpoints keep the bytes they had before those settings existed.
+    /// </summary>
+    internal static void RecordSettings(TinyVlmStudent student, TrainingOptions options, int batchSize, int threads, int examples, int pairCount,
+        bool sceneProbe, (string Name, string Device)? engine = null)
+    {
         var settings = new Dictionary<string, object?>
         {
             ["steps"] = options.Steps,
@@ -261,22 +274,24 @@ public static class StudentTrainer
             ["weight_decay"] = options.WeightDecay,
             ["lora_rank"] = options.LoraRank,
             ["include_steps"] = options.IncludeSteps,
-            ["threads"] = context.Threads,
-            ["examples"] = examples.Count,
+            ["threads"] = threads,
+            ["examples"] = examples,
             ["pairs"] = pairCount,
         };
-        // Only when used, so checkpoints trained without distillation keep the bytes they had before it existed.
+        if (engine is { } e)
+        {
+            settings["engine"] = e.Name;
+            settings["device"] = e.Device;
+        }
         if (options.DistillWeight > 0) settings["distill_weight"] = options.DistillWeight;
         if (options.FinalLearningRateDivisor != 10f) settings["final_learning_rate_divisor"] = options.FinalLearningRateDivisor;
         if (options.FreezeNormStatistics) settings["freeze_norm_statistics"] = true;
-        if (probe is not null) settings["scene_weight"] = options.SceneWeight;
-        if (probe is not null && options.SceneProbeWarmup > 0) settings["scene_probe_warmup"] = options.SceneProbeWarmup;
+        if (sceneProbe) settings["scene_weight"] = options.SceneWeight;
+        if (sceneProbe && options.SceneProbeWarmup > 0) settings["scene_probe_warmup"] = options.SceneProbeWarmup;
         student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal)
         {
             [TinyVlmStudent.TrainingKey] = JsonSerializer.Serialize(settings),
         });
-        return new TrainingResult(options.Steps, recentLosses.Average(), total, imagesSeen / Math.Max(1e-9, total.TotalSeconds), pairsSeen / Math.Max(1e-9, total.TotalSeconds), pairCount,
-            recentSceneLosses.Count > 0 ? recentSceneLosses.Average() : null);
     }
 
     /// <summary>
