@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the five service images, tagged failuresynth-<service>:<tag> (student, teacher, imagesynth,
-# qualityfilter, trainer), from each service's Containerfile (services/FailureSynth.<Service>/Containerfile).
+# qualityfilter, trainer), from the one Containerfile (deploy/Containerfile) with --build-arg SERVICE=<Service>.
 #
-#   eng/build-images.sh [--tag TAG] [SERVICE...]            the Containerfiles as shipped: .NET SDK build stage,
+#   eng/build-images.sh [--tag TAG] [SERVICE...]            the Containerfile as shipped: .NET SDK build stage,
 #                                                           mcr.microsoft.com/dotnet/aspnet runtime (needs a registry)
 #   eng/build-images.sh --local [--tag TAG] [SERVICE...]    no registry needed: the same runtime stage on a base this
 #                                                           script makes (Debian bookworm from debootstrap plus the
@@ -36,13 +36,13 @@ tool="${CONTAINER_TOOL:-podman}"
 nice_level="${NICE:-10}"
 command -v "$tool" >/dev/null || { echo "build-images: '$tool' is not installed (set CONTAINER_TOOL, or install podman)" >&2; exit 1; }
 
-containerfile() { echo "services/FailureSynth.${project[$1]}/Containerfile"; }
+file=deploy/Containerfile
 
 if [ "$local" = false ]; then
   for s in "${services[@]}"; do
     echo "== failuresynth-$s:$tag"
     # --format docker keeps HEALTHCHECK (the OCI image format has no field for it).
-    nice -n "$nice_level" "$tool" build --format docker -f "$(containerfile "$s")" -t "failuresynth-$s:$tag" .
+    nice -n "$nice_level" "$tool" build --format docker -f "$file" --build-arg "SERVICE=${project[$s]}" -t "failuresynth-$s:$tag" .
   done
   exit 0
 fi
@@ -109,7 +109,6 @@ if ! "$tool" image exists "$base_image" 2>/dev/null; then
 fi
 
 for s in "${services[@]}"; do
-  file=$(containerfile "$s")
   name="FailureSynth.${project[$s]}"
   context="$work/context/$s"
   echo "== failuresynth-$s:$tag (local base)"
@@ -132,6 +131,6 @@ for s in "${services[@]}"; do
     /^COPY --from=build \/out\/ \/app\/$/ { print "COPY app/ /app/"; next }
     { print }' "$file" > "$context/Containerfile"
   grep -q '^COPY app/ /app/$' "$context/Containerfile" || { echo "build-images: $file has no 'COPY --from=build /out/ /app/' in its runtime stage" >&2; exit 1; }
-  nice -n "$nice_level" "$tool" build --format docker -f "$context/Containerfile" -t "failuresynth-$s:$tag" "$context"
+  nice -n "$nice_level" "$tool" build --format docker -f "$context/Containerfile" --build-arg "SERVICE=${project[$s]}" -t "failuresynth-$s:$tag" "$context"
 done
 "$tool" images --filter reference='failuresynth-*' --format '{{.Repository}}:{{.Tag}} {{.Size}}'

@@ -109,7 +109,7 @@ public sealed class AppHostModelTests
             // The port the AppHost's http binding becomes: the container's, the Service's and the image's.
             Assert.Equal(("http", ServicePort), (container.Ports.Single().Name, container.Ports.Single().ContainerPort));
             Assert.Equal(ServicePort, servicesByName[project.Name].Spec.Ports.Single(p => p.Name == "http").Port);
-            Assert.Contains($"EXPOSE {ServicePort}", File.ReadAllText(DeployFiles.Containerfile(project.Name)));
+            Assert.Contains($"EXPOSE {ServicePort}", File.ReadAllText(DeployFiles.Containerfile));
         }
 
         var rabbit = objects.OfKind<RabbitmqCluster>().Single();

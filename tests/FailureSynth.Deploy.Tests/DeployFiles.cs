@@ -19,7 +19,8 @@ internal static class DeployFiles
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
-    public static string Containerfile(string service) => Path("services", Services[service], "Containerfile");
+    /// <summary>The one Containerfile every service image is built from (<c>--build-arg SERVICE=...</c>).</summary>
+    public static string Containerfile { get; } = Path("deploy", "Containerfile");
 
     /// <summary>
     /// Runs a tool with exactly the environment given on top of PATH and HOME, so that nothing set where the tests
