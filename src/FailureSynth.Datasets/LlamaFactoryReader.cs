@@ -127,7 +127,7 @@ internal static class LlamaFactoryReader
     /// <summary>
     /// Reads a data file. With <paramref name="layout"/> null (a file without its dataset_info.json) the layout is
     /// taken from the first record: a message list makes it sharegpt, with role/content tags when its first message
-    /// has a "role"; otherwise alpaca; an "images" or "history" field is read when the records have one.
+    /// has a "role"; otherwise alpaca; "images" and (alpaca) "history" fields are read where records have them.
     /// </summary>
     public static List<VqaSample> Read(string path, LlamaFactoryLayout? layout, ImageResolver images, List<string> warnings)
     {
@@ -212,11 +212,11 @@ internal static class LlamaFactoryReader
 
     private static LlamaFactoryLayout Infer(JsonElement record)
     {
+        // Without dataset_info.json, the usual column names are read wherever a record has them.
         var messages = record.TryGetProperty("messages", out _) ? "messages" : record.TryGetProperty("conversations", out _) ? "conversations" : null;
-        var images = record.TryGetProperty("images", out _) ? "images" : null;
         if (messages is null)
-            return new LlamaFactoryLayout(LlamaFactoryLayout.Alpaca, Images: images, History: record.TryGetProperty("history", out _) ? "history" : null);
-        var layout = new LlamaFactoryLayout(LlamaFactoryLayout.ShareGpt, Messages: messages, Images: images);
+            return new LlamaFactoryLayout(LlamaFactoryLayout.Alpaca, Images: "images", History: "history");
+        var layout = new LlamaFactoryLayout(LlamaFactoryLayout.ShareGpt, Messages: messages, Images: "images");
         var list = record.GetProperty(messages);
         var openAiStyle = list.ValueKind == JsonValueKind.Array && list.GetArrayLength() > 0
             && list[0].ValueKind == JsonValueKind.Object && list[0].TryGetProperty("role", out _);
