@@ -29,8 +29,8 @@ internal sealed class ImageResolver(string root, bool required)
             var full = Path.GetFullPath(given);
             if (!Directory.Exists(full))
                 throw new DatasetFormatException(full, null, null, File.Exists(full)
-                    ? "the image folder given is a file, not a folder; name the folder that holds the images"
-                    : "the image folder given does not exist; check the path, or leave it out to use the folder beside the dataset");
+                    ? $"the image folder given, {full}, is a file, not a folder; name the folder that holds the images"
+                    : $"the image folder given, {full}, does not exist; check the path, or leave it out to use the folder beside the dataset");
         }
 
         return new(options?.ImageRoot ?? datasetFolder, options?.RequireImages ?? requiredByDefault);

@@ -247,7 +247,7 @@ public sealed class RealFileReadingTests
         var error = Assert.Throws<DatasetFormatException>(() => DatasetReader.Load(questions, options: new DatasetReadOptions(ImageRoot: nowhere)));
 
         Assert.Equal(nowhere, error.File);
-        Assert.Equal("no-such-images (VQA v2): the image folder given does not exist; check the path, or leave it out to use the folder beside the dataset", error.Message);
+        Assert.Equal($"no-such-images (VQA v2): the image folder given, {nowhere}, does not exist; check the path, or leave it out to use the folder beside the dataset", error.Message);
     }
 
     [Fact]
