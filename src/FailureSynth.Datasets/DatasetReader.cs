@@ -57,7 +57,7 @@ public static class DatasetReader
         };
     }
 
-    /// <summary>Works out the format of a file or folder from its file names and, for a bare .json file, its first character.</summary>
+    /// <summary>Works out the format of a file or folder from its file names and, for a .json or .jsonl file, the keys of its first record.</summary>
     public static DatasetFormat Detect(string path)
     {
         var full = Path.GetFullPath(path);
@@ -80,7 +80,8 @@ public static class DatasetReader
 
         var name = Path.GetFileName(full);
         var head = FirstBytes(full);
-        if (JsonFiles.IsBlank(head.Bytes.AsSpan(head.Bytes.AsSpan().StartsWith((byte[])[0xEF, 0xBB, 0xBF]) ? 3 : 0)) && head.Whole)
+        // An empty file is called empty, not a file of unknown format.
+        if (head.Whole && JsonFiles.IsBlank(JsonFiles.WithoutBom(head.Bytes).Span))
             throw JsonFiles.Empty(full, head.Bytes.Length);
         if (name.Equals(DatasetLayout.DatasetInfoFile, StringComparison.OrdinalIgnoreCase)) return DatasetFormat.LlamaFactory;
         if (name.Equals(ScienceQaReader.ProblemsFile, StringComparison.OrdinalIgnoreCase)
@@ -385,8 +386,7 @@ public static class DatasetReader
     private static HashSet<string> FirstRecordKeys(byte[] head, bool jsonl)
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        var text = head.AsSpan();
-        if (text.StartsWith((byte[])[0xEF, 0xBB, 0xBF])) text = text[3..];
+        var text = JsonFiles.WithoutBom(head).Span;
         if (jsonl)
         {
             while (text.Length > 0)
