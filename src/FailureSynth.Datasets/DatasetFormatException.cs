@@ -1,14 +1,15 @@
 namespace FailureSynth.Datasets;
 
-/// <summary>A dataset file that cannot be read as its format requires; names the file, the record and the field.</summary>
+/// <summary>A dataset file that cannot be read as its format requires; names the format, the file, the record and the field.</summary>
 public sealed class DatasetFormatException : Exception
 {
     public DatasetFormatException(
         string file, string? record, string? field, string problem,
-        int? recordIndex = null, string? recordId = null, long? line = null, Exception? inner = null)
-        : base(Compose(file, record, field, problem), inner)
+        int? recordIndex = null, string? recordId = null, long? line = null, Exception? inner = null, string? format = null)
+        : base(Compose(file, format, record, field, problem), inner)
     {
         File = file;
+        Format = format;
         Record = record;
         Field = field;
         Problem = problem;
@@ -16,6 +17,12 @@ public sealed class DatasetFormatException : Exception
         RecordId = recordId;
         Line = line;
     }
+
+    /// <summary>
+    /// The format the file was read as, as users know it ("LLaVA JSON", "VQA v2", "LLaMA-Factory sharegpt", ...);
+    /// null only while the format is still unknown (detection).
+    /// </summary>
+    public string? Format { get; }
 
     /// <summary>Full path of the offending file.</summary>
     public string File { get; }
@@ -38,9 +45,17 @@ public sealed class DatasetFormatException : Exception
     /// <summary>One-based line number: the JSONL line, or the line of a JSON syntax error.</summary>
     public long? Line { get; }
 
-    private static string Compose(string file, string? record, string? field, string problem)
+    /// <summary>
+    /// The same error with the format named. Readers throw without it and the loader that chose the format adds it
+    /// once, so every message says which format the file was read as; an error that already names one keeps it.
+    /// </summary>
+    public DatasetFormatException WithFormat(string format) =>
+        Format is not null ? this : new(File, Record, Field, Problem, RecordIndex, RecordId, Line, InnerException, format);
+
+    private static string Compose(string file, string? format, string? record, string? field, string problem)
     {
         var text = System.IO.Path.GetFileName(file);
+        if (format is not null) text += " (" + format + ")";
         if (record is not null) text += ": " + record;
         if (field is not null) text += ": field \"" + field + "\"";
         return text + ": " + problem;

@@ -16,8 +16,15 @@ public static class DatasetInspector
         string? datasetSha = null;
         if (dataset.Format == "failuresynth")
         {
-            datasetSha = VerifyManifest(dataset);
-            VerifyPngs(dataset);
+            try
+            {
+                datasetSha = VerifyManifest(dataset);
+                VerifyPngs(dataset);
+            }
+            catch (DatasetFormatException e)
+            {
+                throw e.WithFormat("FailureSynth dataset");
+            }
         }
 
         return Summarise(dataset, top, datasetSha);

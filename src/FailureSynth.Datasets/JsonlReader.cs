@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace FailureSynth.Datasets;
 
@@ -11,47 +10,18 @@ internal static class JsonlReader
     {
         var samples = new List<VqaSample>();
         var seen = new Dictionary<string, long>(StringComparer.Ordinal);
-        StreamReader reader;
-        try
+        foreach (var (lineNumber, text) in JsonFiles.Lines(path, JsonFiles.ReadAll(path)))
         {
-            reader = new StreamReader(path, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new DatasetFormatException(path, null, null, $"cannot be opened ({e.Message}); check that the file exists and is readable", inner: e);
-        }
-
-        using (reader)
-        {
-            long lineNumber = 0;
-            while (true)
-            {
-                string? text;
-                try
-                {
-                    text = reader.ReadLine();
-                }
-                catch (DecoderFallbackException e)
-                {
-                    throw new DatasetFormatException(path, $"line {(lineNumber + 1).ToString(CultureInfo.InvariantCulture)}", null,
-                        "is not valid UTF-8; save the file as UTF-8", line: lineNumber + 1, inner: e);
-                }
-
-                if (text is null) break;
-                lineNumber++;
-                if (string.IsNullOrWhiteSpace(text)) continue;
-
-                using var document = JsonFiles.ParseLine(path, text, lineNumber);
-                var scope = new RecordScope(path, $"line {lineNumber.ToString(CultureInfo.InvariantCulture)}", Line: lineNumber);
-                var sample = SampleJson.Read(scope, document.RootElement, source);
-                scope = scope.WithId(sample.Id);
-                if (seen.TryGetValue(sample.Id, out var first))
-                    throw scope.Fail("id", $"duplicate id {JsonFiles.Quote(sample.Id)}, already used on line {first}; ids must be unique: rename or remove one of the two lines");
-                seen.Add(sample.Id, lineNumber);
-                if (sample.Image is not null) images.Check(scope, "image", sample.Image);
-                samples.Add(sample);
-                lines?.Add(lineNumber);
-            }
+            using var document = JsonFiles.ParseLine(path, text, lineNumber);
+            var scope = new RecordScope(path, $"line {lineNumber.ToString(CultureInfo.InvariantCulture)}", Line: lineNumber);
+            var sample = SampleJson.Read(scope, document.RootElement, source);
+            scope = scope.WithId(sample.Id);
+            if (seen.TryGetValue(sample.Id, out var first))
+                throw scope.Fail("id", $"duplicate id {JsonFiles.Quote(sample.Id)}, already used on line {first}; ids must be unique: rename or remove one of the two lines");
+            seen.Add(sample.Id, lineNumber);
+            if (sample.Image is not null) images.Check(scope, "image", sample.Image);
+            samples.Add(sample);
+            lines?.Add(lineNumber);
         }
 
         return samples;

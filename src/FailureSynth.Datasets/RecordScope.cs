@@ -52,7 +52,7 @@ internal readonly record struct RecordScope(string File, string Label, int? Inde
         }
         catch (InvalidOperationException e) when (e.InnerException is System.Text.DecoderFallbackException)
         {
-            throw Fail(path, "is not valid UTF-8 text; save the file as UTF-8");
+            throw Fail(path, "holds an escaped character that is not valid Unicode (a lone surrogate such as \\ud800); replace or remove it");
         }
 
         if (!allowEmpty && string.IsNullOrWhiteSpace(text))

@@ -14,6 +14,9 @@ internal static class ScienceQaReader
     public const string ProblemsFile = "problems.json";
     public const string SplitsFile = "pid_splits.json";
 
+    /// <summary>The folder beside problems.json that holds the official images/{split}/{pid}/image.png.</summary>
+    public const string ImagesFolder = "images";
+
     private static readonly string[] OfficialSplits = ["train", "val", "test"];
 
     private static readonly string[] OptionalTextFields = ["task", "grade", "topic", "category", "lecture", "solution"];

@@ -11,7 +11,7 @@ namespace FailureSynth.Datasets;
 /// <param name="Skills">Canonical skill keys the question exercises.</param>
 /// <param name="Steps">Reasoning steps with their intermediate answers, when the source has them.</param>
 /// <param name="Split">Split name (train/val/test, or the VQA v2 <c>data_subtype</c> such as train2014).</param>
-/// <param name="Source">Reader that produced the sample: "failuresynth", "llava", "vqav2", "scienceqa" or "jsonl".</param>
+/// <param name="Source">Reader that produced the sample: "failuresynth", "llava", "vqav2", "scienceqa", "jsonl" or "llamafactory".</param>
 /// <param name="AllAnswers">VQA v2: all annotator answers (usually ten), kept for the soft VQA accuracy.</param>
 /// <param name="Context">ScienceQA: the <c>hint</c> text that gives the question its context.</param>
 public sealed record VqaSample(
@@ -34,7 +34,7 @@ public sealed record SampleStep(int Index, string Question, string Answer);
 
 /// <summary>A dataset read completely into memory, with the warnings the reader raised about it.</summary>
 /// <param name="Path">The file or folder that was loaded.</param>
-/// <param name="Format">"failuresynth", "llava", "vqav2", "scienceqa" or "jsonl".</param>
+/// <param name="Format">"failuresynth", "llava", "vqav2", "scienceqa", "jsonl", or "llamafactory" (with "-alpaca"/"-sharegpt" when read through dataset_info.json).</param>
 /// <param name="ImageRoot">Folder that <see cref="VqaSample.Image"/> paths are relative to.</param>
 public sealed record LoadedDataset(
     string Path,
@@ -60,13 +60,16 @@ public enum DatasetFormat
 
     /// <summary>One <see cref="VqaSample"/>-shaped JSON object per line.</summary>
     Jsonl,
+
+    /// <summary>LLaMA-Factory: a dataset_info.json and the alpaca or sharegpt .json/.jsonl files it names, or one such file.</summary>
+    LlamaFactory,
 }
 
 /// <summary>How a reader resolves and checks the images that samples refer to.</summary>
 /// <param name="ImageRoot">Folder image paths are relative to; null means the folder that holds the dataset file.</param>
 /// <param name="RequireImages">
 /// Whether a referenced image missing on disk is an error. Null picks the format's default: required for
-/// FailureSynth folders, LLaVA JSON and JSONL (their images live beside them), not for VQA v2 and ScienceQA
+/// FailureSynth folders, LLaVA JSON, JSONL and LLaMA-Factory data (their images live beside them), not for VQA v2 and ScienceQA
 /// (their images ship as separate downloads, so <see cref="DatasetInspector"/> only counts the missing ones).
 /// </param>
 public sealed record DatasetReadOptions(string? ImageRoot = null, bool? RequireImages = null);

@@ -20,12 +20,13 @@ public sealed class FuzzTargets(string workFolder)
     /// <summary>The campaign API's body limit (CampaignApi.MaxConfigBytes), repeated here so this library needs no web host.</summary>
     public const int MaxCampaignBodyBytes = 64 * 1024;
 
-    public static readonly string[] Names = ["png", "llava", "vqa-v2", "scienceqa", "jsonl", "campaign-yaml", "events", "api-body"];
+    public static readonly string[] Names = ["png", "llava", "vqa-v2", "scienceqa", "jsonl", "llama-factory", "campaign-yaml", "events", "api-body"];
 
     private static readonly string[] JsonTokens =
         ["{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "-0", "1e999", "\"\\u0000\"", "\"\\ud800\"", "\"<image>\"", "\"id\":", "\"image\":", "\"question\":",
          "\"answer\":", "\"conversations\":", "\"from\":\"human\"", "\"value\":", "\"questions\":", "\"annotations\":", "\"question_id\":", "\"image_id\":", "\"answers\":",
-         "\"choices\":", "\"split\":", "\"steps\":", "\"skills\":", "\n", "\r\n", "\uFEFF", "\u00e9", "\"../../etc/passwd\"", "\"/etc/passwd\""];
+         "\"choices\":", "\"split\":", "\"steps\":", "\"skills\":", "\"messages\":", "\"role\":\"user\"", "\"content\":", "\"images\":",
+         "\"file_name\":", "\"formatting\":\"sharegpt\"", "\"columns\":", "\"tags\":", "\n", "\r\n", "\uFEFF", "\u00e9", "\"../../etc/passwd\"", "\"/etc/passwd\""];
 
     private static readonly string[] YamlTokens =
         ["&a ", "*a", "<<: *a\n", "!!str ", "!!binary ", "!!map ", "--- ", "...\n", "%YAML 1.1\n", "%TAG ! tag:x:\n", "? ", ": ", "- ", "[", "]", "{", "}", ",", "\n", "\n  ", "\t",
@@ -43,6 +44,8 @@ public sealed class FuzzTargets(string workFolder)
             return DatasetReader.LoadVqaV2(path, annotations, options);
         }, split: "v2_mscoco_val2014_annotations.json"),
         "scienceqa" => Dataset("scienceqa", "problems.json", [ScienceQaSeed], (path, options) => DatasetReader.LoadScienceQa(path, null, options), split: "pid_splits.json"),
+        // The input holds dataset_info.json, a NUL byte, then the sharegpt data file it names.
+        "llama-factory" => Dataset("llama-factory", "dataset_info.json", [LlamaFactorySeed], (path, options) => DatasetReader.LoadLlamaFactoryInfo(path, options), split: "data.json"),
         "campaign-yaml" => CampaignYaml(),
         "events" => Events(),
         "api-body" => ApiBody(),
@@ -146,7 +149,7 @@ public sealed class FuzzTargets(string workFolder)
         Directory.CreateDirectory(Path.Combine(folder, "img"));
         File.WriteAllBytes(Path.Combine(folder, "img", "a.png"), PngEncoder.Encode(new RgbImage(1, 1)));
         string path = Path.Combine(folder, file);
-        var options = new DatasetReadOptions(RequireImages: name is "llava" or "jsonl");
+        var options = new DatasetReadOptions(RequireImages: name is "llava" or "jsonl" or "llama-factory");
         return new FuzzTarget(name, nameof(DatasetFormatException), [.. seeds.Select(Encoding.UTF8.GetBytes)],
             input =>
             {
@@ -172,6 +175,14 @@ public sealed class FuzzTargets(string workFolder)
         [{"id":"000000033471","image":"img/a.png","conversations":[{"from":"human","value":"<image>\nWhat are the colors of the bus?"},{"from":"gpt","value":"White and red."}]},
          {"id":"2","image":"img/a.png","conversations":[{"from":"human","value":"Where is the cat?\n<image>"},{"from":"gpt","value":"On the couch."},{"from":"human","value":"Doing?"},{"from":"gpt","value":"Sleeping."}]},
          {"id":"i6IyJda_0","conversations":[{"from":"human","value":"How to segment customers?"},{"from":"gpt","value":"By need."}]}]
+        """;
+
+    private const string LlamaFactorySeed = """
+        {"demo":{"file_name":"data.json","formatting":"sharegpt","columns":{"messages":"messages","images":"images"},
+         "tags":{"role_tag":"role","content_tag":"content","user_tag":"user","assistant_tag":"assistant"}}}
+        """ + "\0" + """
+        [{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"<image>Who are they?"},{"role":"assistant","content":"Players."},{"role":"user","content":"Doing?"},{"role":"assistant","content":"Celebrating."}],"images":["img/a.png"]},
+         {"id":7,"messages":[{"role":"user","content":"What is 2 + 2?"},{"role":"assistant","content":"4"}],"images":[]}]
         """;
 
     private const string JsonlSeed = """

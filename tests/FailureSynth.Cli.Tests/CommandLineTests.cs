@@ -123,4 +123,35 @@ public sealed class CommandLineTests
         Assert.Contains("\"2\"", output);
         Assert.Contains("answer", output);
     }
+
+    [Fact]
+    public void Inspect_reads_llama_factory_data_through_dataset_info()
+    {
+        using var folder = new TempFolder();
+        Fixtures.WriteDataset(folder.Path, Fixtures.ShapesRecords(3));
+        (int code, string output) = CliRunner.Run("dataset", "inspect", folder.File("dataset_info.json"));
+        Assert.True(code == 0, output);
+        Assert.Contains("llamafactory-sharegpt", output);
+    }
+
+    [Fact]
+    public void Inspect_refuses_an_image_folder_that_does_not_exist_naming_it()
+    {
+        using var folder = new TempFolder();
+        (string questions, _) = Fixtures.WriteVqa(folder);
+        string nowhere = folder.File("no-such-images");
+        (int code, string output) = CliRunner.Run("dataset", "inspect", questions, "--images", nowhere);
+        Assert.Equal(1, code);
+        Assert.Contains($"(VQA v2): the image folder given, {nowhere}, does not exist", output);
+    }
+
+    [Fact]
+    public void Inspect_calls_an_empty_file_empty()
+    {
+        using var folder = new TempFolder();
+        string empty = folder.WriteText("data.json", "");
+        (int code, string output) = CliRunner.Run("dataset", "inspect", empty);
+        Assert.Equal(1, code);
+        Assert.Contains("data.json: empty (0 bytes)", output);
+    }
 }

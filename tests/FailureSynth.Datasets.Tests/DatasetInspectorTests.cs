@@ -76,7 +76,7 @@ public sealed class DatasetInspectorTests
         var error = Assert.Throws<DatasetFormatException>(() => DatasetInspector.Inspect(folder.Path));
 
         Assert.Equal(png, error.File);
-        Assert.StartsWith("sw-test-000002.png: manifest entry \"images/sw-test-000002.png\": sha256 ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("sw-test-000002.png (FailureSynth dataset): manifest entry \"images/sw-test-000002.png\": sha256 ", error.Message, StringComparison.Ordinal);
         Assert.Contains("the folder no longer matches manifest.json", error.Message, StringComparison.Ordinal);
     }
 
@@ -167,7 +167,7 @@ public sealed class DatasetInspectorTests
         var dataset = folder.File("ds");
         Fixtures.WriteDataset(dataset, Fixtures.ShapesRecords(1));
         var llava = folder.Write("mix.json", new JsonArray());
-        var jsonl = folder.WriteText("a.jsonl", "");
+        var jsonl = folder.WriteText("a.jsonl", "{\"id\":\"q1\",\"question\":\"Why?\",\"answer\":\"yes\"}\n");
         var other = folder.Write("config.json", new JsonObject());
 
         Assert.Equal(DatasetFormat.FailureSynth, DatasetReader.Detect(dataset));

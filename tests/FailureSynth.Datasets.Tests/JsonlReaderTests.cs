@@ -66,7 +66,7 @@ public sealed class JsonlReaderTests
         Assert.Equal(path, error.File);
         Assert.Equal(line, error.Line);
         Assert.Equal(field, error.Field);
-        Assert.StartsWith("samples.jsonl: line 3", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("samples.jsonl (FailureSynth JSONL): line 3", error.Message, StringComparison.Ordinal);
         Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
     }
 
@@ -79,6 +79,6 @@ public sealed class JsonlReaderTests
         var error = Assert.Throws<DatasetFormatException>(() => DatasetReader.Load(path));
 
         Assert.Equal("line 1 (id \"q1\")", error.Record);
-        Assert.Equal("samples.jsonl: line 1 (id \"q1\"): field \"answer\": empty string; it must hold text", error.Message);
+        Assert.Equal("samples.jsonl (FailureSynth JSONL): line 1 (id \"q1\"): field \"answer\": empty string; it must hold text", error.Message);
     }
 }

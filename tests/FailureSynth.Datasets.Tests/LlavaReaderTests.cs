@@ -61,17 +61,17 @@ public sealed class LlavaReaderTests
         Assert.Equal(1, error.RecordIndex);
         Assert.Equal("000000052846", error.RecordId);
         Assert.Equal("conversations[1].value", error.Field);
-        Assert.Equal("llava.json: record 1 (id \"000000052846\"): field \"conversations[1].value\": expected a string, found a number", error.Message);
+        Assert.Equal("llava.json (LLaVA JSON): record 1 (id \"000000052846\"): field \"conversations[1].value\": expected a string, found a number", error.Message);
     }
 
     public static TheoryData<string, int?, string?, string> Corruptions() => new()
     {
         { "missing conversations", 0, "conversations", "missing" },
-        { "missing image token", 0, "conversations[0].value", "must contain \"<image>\"" },
+        { "missing image token", 0, "conversations[0].value", "no human turn contains \"<image>\"" },
         { "image token without image", 2, "conversations[0].value", "has no \"image\"" },
         { "duplicate id", 2, "id", "already used by record 0" },
         { "missing image file", 1, "image", "not found at" },
-        { "gpt turn first", 0, "conversations[0].from", "expected \"human\", found \"gpt\"" },
+        { "two gpt turns first", 0, "conversations[1].from", "expected \"human\", found \"gpt\"" },
         { "unanswered human turn", 1, "conversations[2]", "without a gpt reply" },
         { "empty answer", 2, "conversations[1].value", "empty string" },
         { "two images", 0, "images", "2 images in one record" },
@@ -92,7 +92,7 @@ public sealed class LlavaReaderTests
             case "image token without image": records[2]!["conversations"]![0]!["value"] = "<image>\nWhat is this?"; break;
             case "duplicate id": records[2]!["id"] = "000000033471"; break;
             case "missing image file": File.Delete(folder.File("coco", "train2017", "000000052846.jpg")); break;
-            case "gpt turn first": records[0]!["conversations"]![0]!["from"] = "gpt"; break;
+            case "two gpt turns first": records[0]!["conversations"]![0]!["from"] = "gpt"; break;
             case "unanswered human turn": records[1]!["conversations"]!.AsArray().RemoveAt(3); break;
             case "empty answer": records[2]!["conversations"]![1]!["value"] = "  "; break;
             case "two images": records[0]!["images"] = new JsonArray("a.jpg", "b.jpg"); break;
@@ -109,7 +109,7 @@ public sealed class LlavaReaderTests
         Assert.Equal(record, error.RecordIndex);
         Assert.Equal(field, error.Field);
         Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
-        Assert.StartsWith("llava.json: record " + record, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("llava.json (LLaVA JSON): record " + record, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class LlavaReaderTests
         Assert.Null(error.Field);
         // '}' is the 22nd byte of line 3, counting from one as editors do.
         Assert.Equal(
-            "llava.json: malformed JSON at line 3, byte 22: '}' is an invalid start of a value. Fix the syntax there (a truncated download or a hand edit usually causes this).",
+            "llava.json (LLaVA JSON): malformed JSON at line 3, byte 22: a value was expected (found '}'). Fix the syntax there (a truncated download or a hand edit usually causes this).",
             error.Message);
     }
 
@@ -167,7 +167,8 @@ public sealed class LlavaReaderTests
         var error = Assert.Throws<DatasetFormatException>(() => DatasetReader.Load(path));
 
         Assert.Equal(path, error.File);
-        Assert.Equal("conversations[1].value", error.Field);
-        Assert.Contains("is not valid UTF-8 text", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, error.Line);
+        Assert.Null(error.Field);
+        Assert.Contains("not valid UTF-8 at line 1, byte", error.Message, StringComparison.Ordinal);
     }
 }

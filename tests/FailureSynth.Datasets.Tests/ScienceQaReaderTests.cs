@@ -102,7 +102,7 @@ public sealed class ScienceQaReaderTests
 
         Assert.Equal("problem (pid \"2\")", error.Record);
         Assert.Equal(
-            "problems.json: problem (pid \"2\"): field \"answer\": index 3 is outside the 3 choices (valid: 0 to 2); it must point at the correct choice",
+            "problems.json (ScienceQA): problem (pid \"2\"): field \"answer\": index 3 is outside the 3 choices (valid: 0 to 2); it must point at the correct choice",
             error.Message);
     }
 

@@ -76,7 +76,7 @@ public sealed class VqaV2ReaderTests
         Assert.Equal("262148001", error.RecordId);
         Assert.Equal("question_id", error.Field);
         Assert.StartsWith(
-            $"{Fixtures.VqaQuestionsName}: question 1 (question_id 262148001): field \"question_id\": question_id 262148001 has no annotation in {Fixtures.VqaAnnotationsName}",
+            $"{Fixtures.VqaQuestionsName} (VQA v2): question 1 (question_id 262148001): field \"question_id\": question_id 262148001 has no annotation in {Fixtures.VqaAnnotationsName}",
             error.Message, StringComparison.Ordinal);
     }
 
