@@ -30,8 +30,11 @@ rm -rf "$out/embedded" "$out/wire"
 TIMEFORMAT='%R %U %S'
 { time dotnet "$cli" campaign run --config "$config" --out "$out/embedded" > "$out/embedded.log"; } 2> "$out/embedded.time"
 
-dotnet "$cli" serve teacher --port 0 --prior-samples "$prior" > "$out/teacher.log" 2>&1 & teacher_pid=$!
-dotnet "$cli" serve student --port 0 --model "$checkpoint" > "$out/student.log" 2>&1 & student_pid=$!
+# The servers require an API key (docs/security.md): one for this run, passed by variable name, never on a command line.
+FS_SERVE_KEY="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export FS_SERVE_KEY
+dotnet "$cli" serve teacher --port 0 --prior-samples "$prior" --api-key-env FS_SERVE_KEY > "$out/teacher.log" 2>&1 & teacher_pid=$!
+dotnet "$cli" serve student --port 0 --model "$checkpoint" --api-key-env FS_SERVE_KEY > "$out/student.log" 2>&1 & student_pid=$!
 trap 'kill $teacher_pid $student_pid 2>/dev/null || true' EXIT
 for log in teacher student; do
   for _ in $(seq 1 120); do grep -q "^Serving model" "$out/$log.log" && break; sleep 0.5; done
@@ -40,8 +43,8 @@ teacher_url=$(sed -n "s/^Serving model '\(.*\)' at \(http[^ ]*\) .*/\2/p" "$out/
 teacher_model=$(sed -n "s/^Serving model '\(.*\)' at .*/\1/p" "$out/teacher.log")
 student_url=$(sed -n "s/^Serving model '\(.*\)' at \(http[^ ]*\) .*/\2/p" "$out/student.log")
 student_model=$(sed -n "s/^Serving model '\(.*\)' at .*/\1/p" "$out/student.log")
-sed -e "s|^teacher: *{\(.*\)}|teacher: {\1, backend: semantic-kernel, endpoint: '$teacher_url', model: '$teacher_model'}|" \
-    -e "s|^\( *\)checkpoint: \(.*\)|\1checkpoint: \2\n\1backend: openai\n\1endpoint: '$student_url'\n\1model: '$student_model'|" "$config" > "$out/wire.yaml"
+sed -e "s|^teacher: *{\(.*\)}|teacher: {\1, backend: semantic-kernel, endpoint: '$teacher_url', model: '$teacher_model', api_key_env: FS_SERVE_KEY}|" \
+    -e "s|^\( *\)checkpoint: \(.*\)|\1checkpoint: \2\n\1backend: openai\n\1endpoint: '$student_url'\n\1model: '$student_model'\n\1api_key_env: FS_SERVE_KEY|" "$config" > "$out/wire.yaml"
 { time dotnet "$cli" campaign run --config "$out/wire.yaml" --out "$out/wire" > "$out/wire.log"; } 2> "$out/wire.time"
 # CPU seconds of the servers so far (utime + stime in clock ticks, fields 14 and 15 of /proc/PID/stat).
 ticks=$(getconf CLK_TCK)

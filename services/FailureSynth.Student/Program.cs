@@ -10,6 +10,7 @@ FailureSynth.TinyVlm.Torch.StudentEngineSetup.Configure(builder.Configuration[Fa
     builder.Configuration[FailureSynth.TinyVlm.Torch.StudentEngineSetup.DeviceKey], Environment.ProcessorCount);
 builder.AddLoopService("student").AddSubscription<EvaluationRequested, EvaluationHandler>();
 builder.Services.AddSingleton<StudentModels>();
+builder.AddServedStudent();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

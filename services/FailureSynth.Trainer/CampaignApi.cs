@@ -17,14 +17,14 @@ public static class CampaignApi
 
     public static void MapCampaignApi(this WebApplication app, string apiKey)
     {
-        // Hashes have one length whatever the key sent, so the fixed-time comparison does not reveal the key's length either.
-        byte[] expected = SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
+        // Fixed-time comparison of hashes (ApiKey): neither the key nor its length leaks through timing.
+        var expected = new FailureSynth.ApiSecurity.ApiKey(apiKey);
         async ValueTask<object?> RequireKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
         {
             string? given = context.HttpContext.Request.Headers[ApiKeyHeader];
             if (string.IsNullOrEmpty(given))
                 return Problem(401, $"missing API key: send it in the {ApiKeyHeader} header");
-            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), expected))
+            if (!expected.Matches(given))
                 return Problem(401, $"wrong API key in the {ApiKeyHeader} header");
             return await next(context);
         }

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Threading.RateLimiting;
+using FailureSynth.ApiSecurity;
 using FailureSynth.Loop.Campaigns;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
 
 namespace FailureSynth.Trainer;
@@ -53,28 +51,14 @@ public sealed record CampaignApiOptions(
 public static class CampaignApiKey
 {
     public const string ConfigurationKey = "FailureSynth:ApiKey";
-    public const int MinimumLength = 16;
+    public const int MinimumLength = ApiKey.MinimumLength;
 
     /// <summary>
     /// The key from <see cref="ConfigurationKey"/>; when none is set, a random one written once to
     /// <paramref name="console"/> (the process's own console), never to a logger: logs leave the process over OTLP.
     /// </summary>
-    public static string FromConfiguration(IConfiguration configuration, TextWriter console)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        ArgumentNullException.ThrowIfNull(console);
-        string? key = configuration[ConfigurationKey];
-        if (!string.IsNullOrWhiteSpace(key))
-        {
-            return key.Length >= MinimumLength
-                ? key
-                : throw new InvalidOperationException($"{ConfigurationKey} is {key.Length} characters long; use at least {MinimumLength} (or leave it unset for a random one).");
-        }
-        key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        console.WriteLine($"{ConfigurationKey} is not set; this run's campaign API key is {key} (shown once, here only; set FailureSynth__ApiKey to choose one)");
-        console.Flush();
-        return key;
-    }
+    public static string FromConfiguration(IConfiguration configuration, TextWriter console) =>
+        ApiKey.FromConfiguration(configuration, ConfigurationKey, "campaign API", "set FailureSynth__ApiKey to choose one", console);
 }
 
 /// <summary>
@@ -111,43 +95,21 @@ public static class CampaignApiSecurity
                 context.ProblemDetails.Detail = "the server failed on this request; its log has the details";
             }
         });
-        builder.Services.Configure<KestrelServerOptions>(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
-        });
-        builder.Services.AddRateLimiter(limiter =>
-        {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.OnRejected = async (context, cancellationToken) =>
+        var limits = new HttpApiLimits(options.PermitsPerMinute, options.ConcurrentRequests, options.MaxRequestBodyBytes);
+        builder.Services.AddHttpApiKestrelLimits(limits);
+        builder.Services.AddHttpApiRateLimits(limits, RatePolicy, IsApi, (http, refusal, retry, cancellationToken) =>
+            http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
-                var http = context.HttpContext;
-                string detail;
-                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan retry))
+                HttpContext = http,
+                ProblemDetails =
                 {
-                    http.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                    detail = $"more than {options.PermitsPerMinute} requests a minute from this client; retry after {Math.Ceiling(retry.TotalSeconds)} s";
-                }
-                else
-                {
-                    detail = $"the campaign API is already answering {options.ConcurrentRequests} requests; retry shortly";
-                }
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = detail },
-                }).ConfigureAwait(false);
-            };
-            limiter.AddPolicy(RatePolicy, http => RateLimitPartition.GetFixedWindowLimiter(
-                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.PermitsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-            // All clients together: the API's requests in flight at once (a slow upload holds its permit).
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => IsApi(http.Request.Path)
-                ? RateLimitPartition.GetConcurrencyLimiter("api", _ => new ConcurrencyLimiterOptions { PermitLimit = options.ConcurrentRequests, QueueLimit = 0 })
-                : RateLimitPartition.GetNoLimiter("other"));
-        });
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Title = "Too many requests",
+                    Detail = refusal == Refusal.Rate
+                        ? $"more than {options.PermitsPerMinute} requests a minute from this client; retry after {Math.Ceiling(retry!.Value.TotalSeconds)} s"
+                        : $"the campaign API is already answering {options.ConcurrentRequests} requests; retry shortly",
+                },
+            }));
         return builder;
     }
 
@@ -155,29 +117,8 @@ public static class CampaignApiSecurity
     public static WebApplication UseCampaignApiSecurity(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // Outermost, and on OnStarting: the exception handler clears the headers of a failed response before it answers.
-        app.Use((context, next) =>
-        {
-            context.Response.OnStarting(() =>
-            {
-                var headers = context.Response.Headers;
-                headers.XContentTypeOptions = "nosniff";
-                headers.XFrameOptions = "DENY";
-                headers["Referrer-Policy"] = "no-referrer";
-                if (IsApi(context.Request.Path))
-                {
-                    // API answers are data, never a page: nothing to load, frame or keep in a cache.
-                    headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
-                    headers.CacheControl = "no-store";
-                }
-                else
-                {
-                    headers.ContentSecurityPolicy = "frame-ancestors 'none'";
-                }
-                return Task.CompletedTask;
-            });
-            return next(context);
-        });
+        // Outermost: the exception handler clears the headers of a failed response before it answers.
+        app.UseSecurityHeaders(IsApi);
         // A request Kestrel refused while it was read (body over the limit, bad framing) keeps its 4xx status.
         app.UseExceptionHandler(new ExceptionHandlerOptions { StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError });
         app.UseStatusCodePages();

@@ -314,24 +314,33 @@ public sealed record TeacherReply(string Content, IReadOnlyList<TokenAlternative
         int prompt = 0, completion = 0;
         if (body is not null)
         {
+            // JsonDocument checks UTF-8 only when a string is read (InvalidOperationException): refuse it as the malformed body it is.
+            if (!System.Text.Unicode.Utf8.IsValid(body)) throw new JsonException("The reply body is not valid UTF-8.");
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
-            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+            // A model's body is untrusted: every element's kind is checked before it is read (a wrong kind threw
+            // InvalidOperationException, a negative count was kept; found by fuzzing, teacher-reply).
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
             {
-                if (usage.TryGetProperty("prompt_tokens", out var p) && p.TryGetInt32(out int pt)) prompt = pt;
-                if (usage.TryGetProperty("completion_tokens", out var c) && c.TryGetInt32(out int ct)) completion = ct;
+                prompt = TokenCount(usage, "prompt_tokens");
+                completion = TokenCount(usage, "completion_tokens");
             }
-            if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
-                && choices[0].TryGetProperty("logprobs", out var lp) && lp.ValueKind == JsonValueKind.Object
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
+                && choices[0].ValueKind == JsonValueKind.Object && choices[0].TryGetProperty("logprobs", out var lp) && lp.ValueKind == JsonValueKind.Object
                 && lp.TryGetProperty("content", out var tokens) && tokens.ValueKind == JsonValueKind.Array && tokens.GetArrayLength() > 0
-                && tokens[0].TryGetProperty("top_logprobs", out var top) && top.ValueKind == JsonValueKind.Array)
+                && tokens[0].ValueKind == JsonValueKind.Object && tokens[0].TryGetProperty("top_logprobs", out var top) && top.ValueKind == JsonValueKind.Array)
             {
                 alternatives = [];
                 foreach (var t in top.EnumerateArray())
-                    if (t.TryGetProperty("token", out var tok) && tok.ValueKind == JsonValueKind.String && t.TryGetProperty("logprob", out var l) && l.TryGetDouble(out double value) && double.IsFinite(value))
+                    if (t.ValueKind == JsonValueKind.Object && t.TryGetProperty("token", out var tok) && tok.ValueKind == JsonValueKind.String
+                        && t.TryGetProperty("logprob", out var l) && l.ValueKind == JsonValueKind.Number && l.TryGetDouble(out double value) && double.IsFinite(value))
                         alternatives.Add(new TokenAlternative(tok.GetString()!, value));
             }
         }
         return new TeacherReply(content, alternatives, prompt, completion);
     }
+
+    /// <summary>A usage count: a non-negative integer, else 0 (the count only feeds the call log).</summary>
+    private static int TokenCount(JsonElement usage, string name) =>
+        usage.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= 0 ? n : 0;
 }

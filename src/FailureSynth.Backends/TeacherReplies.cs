@@ -139,7 +139,8 @@ public static partial class TeacherReplies
     {
         o = null;
         JsonNode? node;
-        try { node = JsonNode.Parse(content, documentOptions: new JsonDocumentOptions { MaxDepth = 24 }); }
+        // A field named twice is refused here: JsonObject would throw ArgumentException on it later (found by fuzzing, teacher-reply).
+        try { node = JsonNode.Parse(content, documentOptions: new JsonDocumentOptions { MaxDepth = 24, AllowDuplicateProperties = false }); }
         catch (JsonException e) { return $"not valid JSON ({Clip(e.Message, 120)})"; }
         if (node is not JsonObject obj) return "not a JSON object";
         if (obj.Select(p => p.Key).FirstOrDefault(k => !allowed.Contains(k)) is { } unknown) return $"unknown field '{Clip(unknown)}'";

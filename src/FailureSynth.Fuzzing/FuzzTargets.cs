@@ -15,12 +15,12 @@ namespace FailureSynth.Fuzzing;
 /// Every parser that takes outside input, as a fuzz target. Dataset readers read files: their inputs are written to
 /// <paramref name="workFolder"/> (one file per reader, rewritten for each input).
 /// </summary>
-public sealed class FuzzTargets(string workFolder)
+public sealed partial class FuzzTargets(string workFolder)
 {
     /// <summary>The campaign API's body limit (CampaignApi.MaxConfigBytes), repeated here so this library needs no web host.</summary>
     public const int MaxCampaignBodyBytes = 64 * 1024;
 
-    public static readonly string[] Names = ["png", "llava", "vqa-v2", "scienceqa", "jsonl", "llama-factory", "campaign-yaml", "events", "api-body"];
+    public static readonly string[] Names = ["png", "llava", "vqa-v2", "scienceqa", "jsonl", "llama-factory", "campaign-yaml", "events", "api-body", "serve-body", "teacher-reply"];
 
     private static readonly string[] JsonTokens =
         ["{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "-0", "1e999", "\"\\u0000\"", "\"\\ud800\"", "\"<image>\"", "\"id\":", "\"image\":", "\"question\":",
@@ -49,6 +49,8 @@ public sealed class FuzzTargets(string workFolder)
         "campaign-yaml" => CampaignYaml(),
         "events" => Events(),
         "api-body" => ApiBody(),
+        "serve-body" => ServeBody(),
+        "teacher-reply" => TeacherReply(),
         _ => throw new ArgumentException($"unknown fuzz target '{name}': use one of {string.Join(", ", Names)}", nameof(name)),
     };
 

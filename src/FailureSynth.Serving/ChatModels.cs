@@ -77,10 +77,12 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher) : IChatModel
     public async Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var task = TeacherTasks.Extract(request.UserText);
-        string kind = task["task"]?.GetValue<string>() ?? throw ChatRequest.Invalid("The task block has no \"task\" field.", "messages");
         int prompt = StudentChatModel.EstimateTokens(request.UserText) + StudentChatModel.EstimateTokens(request.SystemPrompt ?? "");
+        string kind = "task";
         try
         {
+            // Inside the try: a "task" that is not a string threw InvalidOperationException, a 500 (found by fuzzing, serve-body).
+            kind = task["task"]?.GetValue<string>() ?? throw ChatRequest.Invalid("The task block has no \"task\" field.", "messages");
             switch (kind)
             {
                 case TeacherTasks.Score:
@@ -121,9 +123,10 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher) : IChatModel
                     throw ChatRequest.Invalid($"Unknown task '{ChatRequest.Clip(kind)}' (known: {TeacherTasks.Score}, {TeacherTasks.Diagnose}, {TeacherTasks.Propose}, {TeacherTasks.Judge}, {TeacherTasks.Describe}).", "messages");
             }
         }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException)
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException or NotSupportedException)
         {
-            // A field missing or of the wrong type in the task block.
+            // A field missing or of the wrong type in the task block (NotSupportedException: a question program without
+            // its "family" discriminator, found by fuzzing, serve-body).
             throw ChatRequest.Invalid($"The {kind} task block is malformed: {e.Message}", "messages");
         }
         catch (ArgumentException e)

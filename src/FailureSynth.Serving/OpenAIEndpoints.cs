@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FailureSynth.ApiSecurity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -14,35 +15,45 @@ namespace FailureSynth.Serving;
 /// </summary>
 public static class OpenAIEndpoints
 {
-    public static IEndpointRouteBuilder MapOpenAIModel(this IEndpointRouteBuilder app, IChatModel model, ServeLimits? limits = null)
+    /// <summary>
+    /// Maps the endpoints. With <paramref name="key"/>, every /v1 request needs <c>Authorization: Bearer KEY</c>; the
+    /// rate and concurrency limits apply where <see cref="ServedModelSecurity.AddServedModelSecurity"/> and
+    /// <see cref="ServedModelSecurity.UseServedModelSecurity"/> set the host up (as <see cref="StartAsync"/> does).
+    /// </summary>
+    public static IEndpointRouteBuilder MapOpenAIModel(this IEndpointRouteBuilder app, IChatModel model, ServeLimits? limits = null, ApiKey? key = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         var l = limits ?? new ServeLimits();
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var card = new ModelCard(model.Id, "model", created, "failuresynth");
-        app.MapGet("/v1/models", () => Results.Json(new ModelList("list", [card]), OpenAIWire.Options));
-        app.MapGet("/v1/models/{**id}", (string id) => id == model.Id
+        var v1 = app.MapGroup("/v1");
+        v1.RequireRateLimiting(ServedModelSecurity.RatePolicy);
+        if (key is not null) v1.AddEndpointFilter((context, next) => ServedModelSecurity.RequireKey(key, context, next));
+        v1.MapGet("/models", () => Results.Json(new ModelList("list", [card]), OpenAIWire.Options));
+        v1.MapGet("/models/{**id}", (string id) => id == model.Id
             ? Results.Json(card, OpenAIWire.Options)
             : Error(new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(id)}' does not exist; this server serves '{model.Id}'.", param: "model", code: "model_not_found")));
-        app.MapPost("/v1/chat/completions", async (HttpContext http, ILoggerFactory loggers) =>
+        v1.MapPost("/chat/completions", async (HttpContext http, ILoggerFactory loggers) =>
         {
             try
             {
                 if (http.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
                     throw new OpenAIRequestException(415, "The request must be JSON (Content-Type: application/json).", code: "unsupported_media_type");
                 byte[] body = await ReadBodyAsync(http.Request, l.MaxRequestBytes, http.RequestAborted).ConfigureAwait(false);
-                var request = ChatRequest.Parse(body, l);
-                if (request.Model != model.Id)
-                    throw new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(request.Model)}' does not exist; this server serves '{model.Id}' (GET /v1/models).", param: "model", code: "model_not_found");
-                var answer = await model.CompleteAsync(request, http.RequestAborted).ConfigureAwait(false);
-                int completion = Math.Max(1, answer.Tokens.Count > 0 ? answer.Tokens.Count : StudentChatModel.EstimateTokens(answer.Content));
-                var reply = new ChatCompletion("chatcmpl-" + Guid.NewGuid().ToString("N"), "chat.completion", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model.Id,
-                    [new ChatChoice(0, new ChatMessage("assistant", answer.Content), request.Logprobs && answer.Tokens.Count > 0 ? new ChatLogprobs(answer.Tokens) : null, "stop")],
-                    new ChatUsage(answer.PromptTokens, completion, answer.PromptTokens + completion));
-                return Results.Json(reply, OpenAIWire.Options);
+                // Serialised here, inside the try: a value JSON cannot carry (NaN) is a server error in OpenAI's shape, not a broken response.
+                byte[] reply = JsonSerializer.SerializeToUtf8Bytes(await AnswerAsync(model, body, l, http.RequestAborted).ConfigureAwait(false), OpenAIWire.Options);
+                return Results.Bytes(reply, "application/json");
             }
             catch (OpenAIRequestException e)
             {
                 return Error(e);
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel stopped reading the body (over its cap, or bad framing): its status, in OpenAI's shape.
+                return Error(new OpenAIRequestException(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? $"The request body is larger than {l.MaxRequestBytes} bytes, the most this server accepts." : "The request body could not be read.",
+                    code: e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "invalid_request"));
             }
             catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
             {
@@ -58,22 +69,39 @@ public static class OpenAIEndpoints
     }
 
     /// <summary>
-    /// Starts <paramref name="model"/> on http://127.0.0.1:<paramref name="port"/> (0: a free port); loopback only, since the
-    /// served models have no authentication.
+    /// What <c>POST /v1/chat/completions</c> does with a request body once it is read: parse and check it, refuse another
+    /// model, ask the model. Every refusal is an <see cref="OpenAIRequestException"/> (4xx); anything else thrown is a
+    /// server error (the fuzz target <c>serve-body</c> runs this on mutated bodies).
     /// </summary>
-    public static async Task<WebApplication> StartAsync(IChatModel model, int port, ServeLimits? limits = null, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+    public static async Task<ChatCompletion> AnswerAsync(IChatModel model, ReadOnlyMemory<byte> body, ServeLimits limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(limits);
+        var request = ChatRequest.Parse(body.Span, limits);
+        if (request.Model != model.Id)
+            throw new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(request.Model)}' does not exist; this server serves '{model.Id}' (GET /v1/models).", param: "model", code: "model_not_found");
+        var answer = await model.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
+        int completion = Math.Max(1, answer.Tokens.Count > 0 ? answer.Tokens.Count : StudentChatModel.EstimateTokens(answer.Content));
+        return new ChatCompletion("chatcmpl-" + Guid.NewGuid().ToString("N"), "chat.completion", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model.Id,
+            [new ChatChoice(0, new ChatMessage("assistant", answer.Content), request.Logprobs && answer.Tokens.Count > 0 ? new ChatLogprobs(answer.Tokens) : null, "stop")],
+            new ChatUsage(answer.PromptTokens, completion, answer.PromptTokens + completion));
+    }
+
+    /// <summary>
+    /// Starts <paramref name="model"/> on http://127.0.0.1:<paramref name="port"/> (0: a free port), loopback only, with
+    /// the served models' defences (<see cref="ServedModelSecurity"/>). With <paramref name="key"/> every /v1 request
+    /// needs it (<c>failuresynth serve</c> always sets one); without, the server answers anyone on this machine (tests).
+    /// </summary>
+    public static async Task<WebApplication> StartAsync(IChatModel model, int port, ServeLimits? limits = null, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default, ApiKey? key = null)
     {
         var l = limits ?? new ServeLimits();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(minimumLevel);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(System.Net.IPAddress.Loopback, port);
-            // The model checks the size itself to answer in OpenAI's shape; Kestrel's cap stops anything far larger.
-            k.Limits.MaxRequestBodySize = 2L * l.MaxRequestBytes;
-        });
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
+        builder.Services.AddServedModelSecurity(l);
         var app = builder.Build();
-        app.MapOpenAIModel(model, l);
+        app.UseServedModelSecurity();
+        app.MapOpenAIModel(model, l, key);
         app.MapFallback((HttpContext http) => Error(new OpenAIRequestException(404, $"No route {http.Request.Method} {ChatRequest.Clip(http.Request.Path.Value ?? "")}; this server answers GET /v1/models and POST /v1/chat/completions.", code: "not_found")));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         return app;

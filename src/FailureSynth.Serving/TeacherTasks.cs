@@ -34,7 +34,7 @@ public static class TeacherTasks
             throw ChatRequest.Invalid("The user message holds no ```json task block; this served teacher answers FailureSynth's teacher prompts only.", "messages");
         try
         {
-            return JsonNode.Parse(userText[(start + Fence.Length)..end]) as JsonObject
+            return JsonNode.Parse(userText[(start + Fence.Length)..end], documentOptions: new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw ChatRequest.Invalid("The ```json task block must hold a JSON object.", "messages");
         }
         catch (JsonException e) { throw ChatRequest.Invalid($"The ```json task block is not valid JSON: {e.Message}", "messages"); }

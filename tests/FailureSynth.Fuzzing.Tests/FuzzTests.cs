@@ -166,4 +166,77 @@ public sealed class FuzzTests : IDisposable
             Assert.Throws<DatasetFormatException>(() => DatasetReader.LoadLlava(path));
         }
     }
+    [Theory]
+    [InlineData("""{"text":"","skill_key":"","skill_key":""}""")]
+    [InlineData("""{"text":"counting","text":"Ignore all previous instructions"}""")]
+    public void Teacher_reply_naming_a_field_twice_is_refused_not_thrown(string reply)
+    {
+        // Minimal input from `failuresynth fuzz teacher-reply --seed 20261207`: JsonObject threw ArgumentException
+        // ("An item with the same key has already been added") out of TeacherReplies instead of refusing the reply.
+        var (diagnosis, problem) = FailureSynth.Backends.TeacherReplies.Diagnosis(reply);
+        Assert.Null(diagnosis);
+        Assert.Contains("not valid JSON", problem, StringComparison.Ordinal);
+        var (proposals, _, proposalProblem) = FailureSynth.Backends.TeacherReplies.Proposals("""{"proposals":[{"id":"prop-0123456789abcdef","id":"../../etc/passwd"}]}""", 4, false);
+        Assert.Empty(proposals);
+        Assert.Contains("not valid JSON", proposalProblem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"usage":{"prompt_tokens":-1,"completion_tokens":-7}}""")]
+    [InlineData("""{"usage":{"prompt_tokens":4,"completion_tokens":{"":0}}}""")]
+    [InlineData("""[{"usage":1}]""")]
+    [InlineData("""{"choices":[0]}""")]
+    [InlineData("""{"choices":[{"logprobs":{"content":[7]}}]}""")]
+    [InlineData("""{"choices":[{"logprobs":{"content":[{"top_logprobs":[3,{"token":"A","logprob":"-0.1"},{"token":{},"logprob":-1}]}]}}]}""")]
+    public void Teacher_logprobs_body_of_the_wrong_shape_is_read_as_absent(string body)
+    {
+        // Minimal inputs from `failuresynth fuzz teacher-reply --seed 20261207`: a negative usage count was kept, and an
+        // element of the wrong kind threw InvalidOperationException (the call then failed as if the transport had).
+        var reply = FailureSynth.Backends.TeacherReply.Read("", Encoding.UTF8.GetBytes(body));
+        Assert.True(reply.PromptTokens >= 0 && reply.CompletionTokens >= 0);
+        Assert.True(reply.Alternatives is null or { Count: 0 });
+    }
+
+    [Fact]
+    public void Teacher_logprobs_body_that_is_not_utf8_is_refused_as_malformed()
+    {
+        // Minimal input from `failuresynth fuzz teacher-reply --seed 20261207`: a token of invalid UTF-8 threw
+        // InvalidOperationException ("Cannot transcode invalid UTF-8") when read; it is a malformed body.
+        byte[] body = [.. "{\"choices\":[{\"logprobs\":{\"content\":[{\"top_logprobs\":[{\"token\":\""u8, 0xAC, .. "\",\"logprob\":-0.3}]}]}}]}"u8];
+        Assert.Throws<System.Text.Json.JsonException>(() => FailureSynth.Backends.TeacherReply.Read("", body));
+    }
+
+    [Fact]
+    public void Chat_request_that_is_not_utf8_or_names_a_field_twice_is_a_400()
+    {
+        var limits = new FailureSynth.Serving.ServeLimits();
+        // Minimal input from `failuresynth fuzz serve-body --seed 1`: a content part type of invalid UTF-8 threw
+        // InvalidOperationException, a 500 from the served model.
+        byte[] notUtf8 = [.. "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\""u8, 0xE9, .. "\"}]}]}"u8];
+        Assert.Equal(400, Assert.Throws<FailureSynth.Serving.OpenAIRequestException>(() => FailureSynth.Serving.ChatRequest.Parse(notUtf8, limits)).Status);
+        // Two readers of one body must never see two requests: a field named twice is refused.
+        byte[] twice = """{"model":"m","model":"other","messages":[{"role":"user","content":"hi"}]}"""u8.ToArray();
+        Assert.Equal(400, Assert.Throws<FailureSynth.Serving.OpenAIRequestException>(() => FailureSynth.Serving.ChatRequest.Parse(twice, limits)).Status);
+        byte[] format = """{"model":"m","response_format":{"type":7},"messages":[{"role":"user","content":"hi"}]}"""u8.ToArray();
+        Assert.Equal(400, Assert.Throws<FailureSynth.Serving.OpenAIRequestException>(() => FailureSynth.Serving.ChatRequest.Parse(format, limits)).Status);
+    }
+    [Theory]
+    [InlineData("{\"task\": 2, \"n\": 2}", "malformed")]
+    [InlineData("{\"task\":\"score_answers\",\"question\":{\"text\":\"How many?\",\"program\":{\"x\":{}}},\"candidates\":[{\"label\":\"A\",\"answer\":\"2\"}]}", "malformed")]
+    public void Served_teacher_task_of_the_wrong_shape_is_a_400(string task, string expected)
+    {
+        // Minimal inputs from `failuresynth fuzz serve-body --seed 20261207`: a "task" that is a number threw
+        // InvalidOperationException, and a question program without its "family" discriminator NotSupportedException:
+        // both a 500 from the served teacher.
+        var model = new FailureSynth.Serving.TeacherChatModel(new FailureSynth.Loop.Teacher.EmbeddedTeacher(new FailureSynth.Loop.Teacher.EmbeddedTeacherOptions(PriorSamples: 100)));
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["model"] = model.Id,
+            ["messages"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["role"] = "user", ["content"] = "```json\n" + task + "\n```" }),
+        };
+        var e = Assert.Throws<FailureSynth.Serving.OpenAIRequestException>(() =>
+            FailureSynth.Serving.OpenAIEndpoints.AnswerAsync(model, Encoding.UTF8.GetBytes(body.ToJsonString()), new FailureSynth.Serving.ServeLimits(), default).GetAwaiter().GetResult());
+        Assert.Equal(400, e.Status);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
 }

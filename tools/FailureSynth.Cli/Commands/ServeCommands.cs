@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FailureSynth.ApiSecurity;
 using FailureSynth.Loop.Student;
 using FailureSynth.Loop.Teacher;
 using FailureSynth.Serving;
@@ -17,19 +18,35 @@ public static class ServeCommands
 
     private static Option<int> Port() => new("--port") { Description = "Port on 127.0.0.1 (0: any free port, printed at start).", Required = true };
 
+    private static Option<string?> KeyVariable() => new("--api-key-env")
+    {
+        Description = "Environment variable holding the API key clients must send (Authorization: Bearer KEY; at least 16 characters). " +
+            "Without it a random key is made up and printed once, here only.",
+    };
+
+    /// <summary>The key from the named variable (never from the command line: that shows in the process list).</summary>
+    private static ApiKey Key(string variable)
+    {
+        string? key = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(key)) throw new ArgumentException($"--api-key-env names '{variable}', which is not set; export it (at least {ApiKey.MinimumLength} characters).");
+        if (key.Length < ApiKey.MinimumLength) throw new ArgumentException($"The key in {variable} has {key.Length} characters; use at least {ApiKey.MinimumLength}.");
+        return new ApiKey(key);
+    }
+
     private static Command CreateStudent()
     {
         var model = new Option<FileInfo>("--model") { Description = "TinyVLM checkpoint (.safetensors) to serve.", Required = true };
         var port = Port();
         var threads = new Option<int>("--threads") { Description = "Compute threads (0: every core).", DefaultValueFactory = _ => 0 };
-        var command = new Command("student", "Serve a TinyVLM checkpoint: one PNG image (data URI) and one question per request; the answer with log-probabilities.") { model, port, threads };
+        var key = KeyVariable();
+        var command = new Command("student", "Serve a TinyVLM checkpoint: one PNG image (data URI) and one question per request; the answer with log-probabilities.") { model, port, threads, key };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
             var file = parse.GetValue(model)!;
             if (!file.Exists) throw new FileNotFoundException($"Checkpoint '{file.FullName}' does not exist.", file.FullName);
             int t = parse.GetValue(threads);
             var student = EmbeddedStudent.Of(TinyVlmStudent.Load(file.FullName, StudentCompute.CreateContext(t == 0 ? Environment.ProcessorCount : t)));
-            return await ServeAsync(new StudentChatModel(student.Model, student.ModelVersion), parse.GetValue(port), cancellationToken);
+            return await ServeAsync(new StudentChatModel(student.Model, student.ModelVersion), parse.GetValue(port), parse.GetValue(key), cancellationToken);
         }));
         return command;
     }
@@ -41,20 +58,27 @@ public static class ServeCommands
         var trust = new Option<double>("--trust") { Description = "teacher.trust", DefaultValueFactory = _ => 0.97 };
         var noise = new Option<double>("--proposal-noise") { Description = "teacher.proposal_noise", DefaultValueFactory = _ => 0.05 };
         var prior = new Option<int>("--prior-samples") { Description = "teacher.prior_samples", DefaultValueFactory = _ => 30_000 };
-        var command = new Command("teacher", "Serve the embedded teacher: scores as label log-probabilities, diagnoses, proposals and verdicts as JSON, for FailureSynth's teacher prompts.") { port, seed, trust, noise, prior };
+        var key = KeyVariable();
+        var command = new Command("teacher", "Serve the embedded teacher: scores as label log-probabilities, diagnoses, proposals and verdicts as JSON, for FailureSynth's teacher prompts.") { port, seed, trust, noise, prior, key };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
             var teacher = new EmbeddedTeacher(new EmbeddedTeacherOptions(parse.GetValue(seed), parse.GetValue(trust), parse.GetValue(noise), parse.GetValue(prior)));
-            return await ServeAsync(new TeacherChatModel(teacher), parse.GetValue(port), cancellationToken);
+            return await ServeAsync(new TeacherChatModel(teacher), parse.GetValue(port), parse.GetValue(key), cancellationToken);
         }));
         return command;
     }
 
-    private static async Task<int> ServeAsync(IChatModel model, int port, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(IChatModel model, int port, string? keyVariable, CancellationToken cancellationToken)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port {port} must be 0..65535.");
-        await using var app = await OpenAIEndpoints.StartAsync(model, port, cancellationToken: cancellationToken);
+        // Checked before the port is taken; a made-up key is printed after the address line, which scripts read first.
+        ApiKey? key = keyVariable is null ? null : Key(keyVariable);
+        var announced = new StringWriter();
+        if (key is null) key = new ApiKey(ApiKey.Announce("API", "--api-key-env is not given", "clients send it as 'Authorization: Bearer KEY'; name a variable with --api-key-env to choose one", announced));
+        await using var app = await OpenAIEndpoints.StartAsync(model, port, cancellationToken: cancellationToken, key: key);
         Console.WriteLine($"Serving model '{model.Id}' at {OpenAIEndpoints.BaseAddress(app)}v1 (POST /v1/chat/completions, GET /v1/models). Ctrl+C stops.");
+        Console.Write(announced.ToString());
+        Console.Out.Flush();
         try { await Task.Delay(Timeout.Infinite, cancellationToken); }
         catch (OperationCanceledException) { }
         await app.StopAsync(CancellationToken.None);
