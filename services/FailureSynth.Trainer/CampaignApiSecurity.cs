@@ -166,8 +166,9 @@ public static class CampaignApiSecurity
                 headers["Referrer-Policy"] = "no-referrer";
                 if (IsApi(context.Request.Path))
                 {
-                    // API answers are data, never a page: nothing to load, frame or keep in a cache.
-                    headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+                    // API answers are data, never a page: nothing to load, frame or keep in a cache. The campaign page
+                    // is the one page among them and sets its own policy (as strict, but its script, styles and images run).
+                    if (string.IsNullOrEmpty(headers.ContentSecurityPolicy)) headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
                     headers.CacheControl = "no-store";
                 }
                 else
