@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using FailureSynth.Loop.Campaigns;
 using FailureSynth.Reporting;
 
 namespace FailureSynth.AppHost;
@@ -27,7 +28,7 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
         var status = (await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken));
         string id = status.GetProperty("id").GetString()!;
         Console.WriteLine($"[campaign] {id} started from {campaignFile}");
-        using (var view = StageProgressView.ForConsole())
+        using (var view = new CampaignProgressView(StageProgressView.ForConsole()))
         {
             var stages = new StageFeed(view);
             bool waiting = false;
@@ -52,7 +53,7 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
                 if (state == "Completed") break;
                 if (state is "Failed" or "Cancelled")
                 {
-                    view.Complete();
+                    view.Dispose();
                     Console.Error.WriteLine($"[campaign] {id} {state.ToLowerInvariant()}: {(s.TryGetProperty("error", out var err) ? err.GetString() : "")}");
                     return 1;
                 }
@@ -71,33 +72,30 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
         return 0;
     }
 
-    private sealed record StageCount(int Iteration, string Stage, long Done, long Total, string? Note)
-    {
-        public string Label => $"iteration {Iteration}: {Stage}";
-
-        public static StageCount From(JsonElement e) => new(e.GetProperty("iteration").GetInt32(), e.GetProperty("stage").GetString()!,
-            e.GetProperty("done").GetInt64(), e.GetProperty("total").GetInt64(),
-            e.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
-    }
-
     /// <summary>
-    /// Turns the status the client polls into the view's stage updates. Between two polls a stage can finish and
-    /// another start (or a short one come and go); the status's <c>stages</c> list has their last counts, so each stage
-    /// that is no longer current is shown once with its final count, in order, before the current one.
+    /// Turns the status the client polls into the campaign's progress, as the Trainer's runner reported it. Between two
+    /// polls a stage can end and another start (or a short one come and go); the status's <c>stages</c> list has each
+    /// stage's last report, so a stage no longer current is shown once, ended, in order, before the current one.
     /// </summary>
-    private sealed class StageFeed(StageProgressView view)
+    private sealed class StageFeed(CampaignProgressView view)
     {
-        private readonly HashSet<string> _ended = new(StringComparer.Ordinal);
+        private readonly HashSet<(int, string)> _ended = [];
 
-        public StageCount? Show(JsonElement status)
+        public CampaignProgress? Show(JsonElement status)
         {
-            StageCount? current = status.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.Object ? StageCount.From(c) : null;
+            CampaignProgress? current = status.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.Object ? From(c) : null;
             if (status.TryGetProperty("stages", out var list) && list.ValueKind == JsonValueKind.Array)
-                foreach (var stage in list.EnumerateArray().Select(StageCount.From))
-                    if (stage.Label != current?.Label && _ended.Add(stage.Label)) view.Report(stage.Label, stage.Done, stage.Total, stage.Note);
-            if (current is not null) view.Report(current.Label, current.Done, current.Total, current.Note);
+                foreach (var stage in list.EnumerateArray().Select(From))
+                    if ((stage.Iteration, stage.Stage) != (current?.Iteration, current?.Stage) && _ended.Add((stage.Iteration, stage.Stage)))
+                        view.Report(stage.Message is "done" or "resumed" ? stage : stage with { Message = "done" });
+            // A current stage that has ended stays current until the next starts: it is ended once.
+            if (current is not null && (current.Message is not ("done" or "resumed") || _ended.Add((current.Iteration, current.Stage)))) view.Report(current);
             return current;
         }
+
+        private static CampaignProgress From(JsonElement e) => new(e.GetProperty("iteration").GetInt32(), e.GetProperty("stage").GetString()!,
+            e.GetProperty("done").GetInt64(), e.GetProperty("total").GetInt64(),
+            e.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
     }
 
     /// <summary>Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both.</summary>

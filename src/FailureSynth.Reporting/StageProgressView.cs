@@ -8,7 +8,7 @@ namespace FailureSynth.Reporting;
 /// On a terminal (<c>live</c>) each stage is one line redrawn in place with a carriage return (stage, done/total,
 /// percent, rate, ETA); when the next stage starts the finished line is kept with its time and a new one begins, so the
 /// screen ends with one line per stage. Otherwise (a pipe, a CI log) it writes plain lines: one when a stage starts,
-/// one when it finishes, and in between at most one per <c>plainInterval</c>, so a log's length follows the number
+/// one when it ends (its final count and time), and in between at most one per <c>plainInterval</c>, so a log's length follows the number
 /// of stages and the run's length, not the number of updates. Both the CLI and the AppHost's <c>run</c> use it.
 /// Safe to call from several threads; the clock is a parameter so tests can drive time.
 /// </summary>
@@ -70,10 +70,33 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
             {
                 if (started || newlyFinished || now - current.LastWritten >= RedrawInterval) Redraw(current, now);
             }
-            else if (started || newlyFinished || now - current.LastWritten >= _plainInterval)
+            else if (started || now - current.LastWritten >= _plainInterval)
             {
-                WritePlain(current, now);
+                WritePlain(current, LiveText(current, now), now);
             }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="stage"/> has ended, with the last count it reported (or none: a stage seen only as ended,
+    /// e.g. one that came and went between two polls): its final line is written now.
+    /// </summary>
+    public void End(string stage, string? note = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stage);
+        lock (_gate)
+        {
+            var now = _clock.GetUtcNow();
+            if (_current is { } previous && previous.Name != stage)
+            {
+                Finish(previous, now);
+                _current = null;
+            }
+            var current = _current ?? new Stage(stage, now, 0);
+            current.Finished = true;
+            if (note is not null) current.Note = note;
+            Finish(current, now);
+            _current = null;
         }
     }
 
@@ -116,10 +139,10 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
             output.Write('\n');
             _lineOpen = false;
         }
-        else if (stage.PlainLinesWritten == 0 || stage.Done != stage.WrittenDone)
+        else
         {
-            // The last count seen was not written yet (it came within the interval): the log ends on the true count.
-            WritePlain(stage, now);
+            // Each stage's last line says how it ended, with its true final count and its time.
+            WritePlain(stage, FinalText(stage, now), now);
         }
         output.Flush();
     }
@@ -134,19 +157,17 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
         stage.LastWritten = now;
     }
 
-    private void WritePlain(Stage stage, DateTimeOffset now)
+    private void WritePlain(Stage stage, string text, DateTimeOffset now)
     {
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{(now - _started).TotalSeconds,6:0.0}s] {LiveText(stage, now)}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{(now - _started).TotalSeconds,6:0.0}s] {text}"));
         output.Flush();
         stage.LastWritten = now;
-        stage.WrittenDone = stage.Done;
-        stage.PlainLinesWritten++;
     }
 
     private static string LiveText(Stage stage, DateTimeOffset now)
     {
         var text = new StringBuilder(96);
-        text.Append(CultureInfo.InvariantCulture, $"{stage.Name}: {stage.Done}/{stage.Total}");
+        text.Append(stage.Name).Append(": ").Append(Count(stage));
         if (stage.Total > 0) text.Append(CultureInfo.InvariantCulture, $" {100.0 * Math.Min(stage.Done, stage.Total) / stage.Total,3:0}%");
         if (Rate(stage, now) is { } rate)
         {
@@ -160,13 +181,19 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
     private static string FinalText(Stage stage, DateTimeOffset now)
     {
         var text = new StringBuilder(96);
-        text.Append(CultureInfo.InvariantCulture, $"{stage.Name}: {stage.Done}/{stage.Total}");
-        text.Append(stage.Total > 0 && stage.Done >= stage.Total ? " done" : " stopped");
+        text.Append(stage.Name).Append(": ");
+        if (stage.Total > 0 || stage.Done > 0) text.Append(Count(stage)).Append(' ');
+        text.Append(stage.Finished ? "done" : "stopped");
         text.Append(" in ").Append(Duration(now - stage.StartedAt));
         if (Rate(stage, now) is { } rate) text.Append(CultureInfo.InvariantCulture, $"  {RateText(rate)}/s");
         if (Shown(stage.Note)) text.Append("  (").Append(stage.Note).Append(')');
         return text.ToString();
     }
+
+    // A total of 0 means not known yet (a stage that has started but not said how much it has to do).
+    private static string Count(Stage stage) => stage.Total > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{stage.Done}/{stage.Total}")
+        : stage.Done.ToString(CultureInfo.InvariantCulture);
 
     // Items per second since the stage was first seen; none until there is something to divide (a stage seen
     // part-way through, e.g. resumed, counts from where it was first seen).
@@ -203,7 +230,5 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
         public string? Note { get; set; }
         public bool Finished { get; set; }
         public DateTimeOffset LastWritten { get; set; } = DateTimeOffset.MinValue;
-        public long WrittenDone { get; set; } = -1;
-        public int PlainLinesWritten { get; set; }
     }
 }

@@ -74,6 +74,9 @@ public sealed class DashboardTests : IDisposable
 
             // The prescribe stage is one trace: the trainer's stage span and the messages of the services it used.
             await page.GotoAsync(new Uri(login, "/traces").ToString());
+            // By name: the list is virtualised, and the status polls' traces can push the stage's row out of what is drawn.
+            await page.Locator("fluent-text-input[name='traces-search']").ClickAsync();
+            await page.Keyboard.TypeAsync("prescribe");
             var trace = page.GetByRole(AriaRole.Row).Filter(new() { HasTextRegex = new Regex(@"prescribe \(iteration 1\)") }).First;
             await Assertions.Expect(trace).ToBeVisibleAsync(new() { Timeout = 30_000 });
             foreach (string service in new[] { "trainer", "teacher", "imagesynth", "qualityfilter" })

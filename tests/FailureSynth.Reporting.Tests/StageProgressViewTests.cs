@@ -102,12 +102,12 @@ public sealed partial class StageProgressViewTests
         {
             var own = lines.Where(l => l.Contains($"] {stage}: ", StringComparison.Ordinal)).ToList();
             Assert.Contains(": 0/10000", own[0], StringComparison.Ordinal);
-            Assert.Contains(": 10000/10000 100%", own[^1], StringComparison.Ordinal);
+            Assert.Contains(": 10000/10000 done in 1:00  167/s", own[^1], StringComparison.Ordinal);
         }
     }
 
     [Fact]
-    public void Redirected_output_ends_a_stage_on_its_true_count_even_when_it_came_between_lines()
+    public void Redirected_output_ends_each_stage_on_its_true_count_even_when_it_came_between_lines()
     {
         var clock = new ManualClock();
         var log = new StringWriter();
@@ -119,7 +119,23 @@ public sealed partial class StageProgressViewTests
         view.Report("locate", 0, 0); // evaluate stopped at 37 (e.g. a cancelled run)
         view.Complete();
         var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(["[   0.0s] evaluate: 0/100   0%", "[   3.0s] evaluate: 37/100  37%  12/s  ETA 5.1s", "[   3.0s] locate: 0/0"], lines);
+        Assert.Equal(["[   0.0s] evaluate: 0/100   0%", "[   3.0s] evaluate: 37/100 stopped in 3.0s  12/s", "[   3.0s] locate: 0", "[   3.0s] locate: stopped in 0.0s"], lines);
+    }
+
+    [Fact]
+    public void A_stage_that_ends_keeps_its_last_count_and_one_seen_only_as_ended_still_gets_its_line()
+    {
+        var clock = new ManualClock();
+        var terminal = new StringWriter();
+        var view = new StageProgressView(terminal, live: true, clock);
+        view.Report("iteration 1: evaluate", 0, 0); // started; how much it has to do is not known yet
+        Assert.EndsWith("\riteration 1: evaluate: 0\u001b[K", terminal.ToString(), StringComparison.Ordinal);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        view.Report("iteration 1: evaluate", 60, 60);
+        view.End("iteration 1: evaluate");
+        view.End("iteration 1: locate", "resumed");
+        view.Complete();
+        Assert.Equal(["iteration 1: evaluate: 60/60 done in 2.0s  30/s", "iteration 1: locate: done in 0.0s  (resumed)"], Screen(terminal.ToString()));
     }
 
     /// <summary>What a terminal shows: each line's text after its last carriage return, without the clear-to-end code.</summary>
