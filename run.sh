@@ -17,6 +17,10 @@ ImageSynth, QualityFilter, Trainer) with RabbitMQ and Redis as local processes, 
 OUT_DIR (default: out/demo) receives report.html, report.md, report.json, dataset/ and the stage files.
 The base student is trained once (about 5 minutes on 2 cores) and cached in out/cache.
 Missing OS packages are installed first (as root), or the apt-get line to run is printed.
+Prints the Aspire dashboard's URL and login token while it runs, and the campaign's progress: one line per stage
+redrawn in place on a terminal, plain lines (stage start and end, at most one every 10 s) when redirected.
+Ctrl+C stops the campaign and every process the AppHost started.
+The AppHost's own options: dotnet run --project FailureSynth.AppHost -- --help
 
 The same campaign in-process: dotnet run --project tools/FailureSynth.Cli -c Release -- campaign run --config campaigns/demo.yaml --out DIR
 Docs: README.md, docs/getting-started.md
@@ -29,17 +33,6 @@ if [[ "${1:-}" == -* ]]; then
 fi
 source "$(dirname "$0")/eng/common.sh"
 cd "$fs_root"
-
-if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then
-  cat <<'USAGE'
-Usage: ./run.sh [OUT_DIR]
-  Runs the demo campaign (campaigns/demo.yaml) through the Aspire AppHost and writes the report and dataset
-  to OUT_DIR (default: out/demo). Prints the Aspire dashboard's URL and login token while it runs.
-  Ctrl+C stops the campaign and every process the AppHost started.
-  The AppHost's own options: dotnet run --project FailureSynth.AppHost -- --help
-USAGE
-  exit 0
-fi
 
 fs_require_dotnet
 bash eng/install-prereqs.sh

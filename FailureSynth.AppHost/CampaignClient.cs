@@ -3,6 +3,8 @@ using System.IO.Compression;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using FailureSynth.Loop.Campaigns;
+using FailureSynth.Reporting;
 
 namespace FailureSynth.AppHost;
 
@@ -26,45 +28,35 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
         var status = (await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken));
         string id = status.GetProperty("id").GetString()!;
         Console.WriteLine($"[campaign] {id} started from {campaignFile}");
-        string last = "", lastStage = "";
-        var lastPrinted = DateTime.MinValue;
-        bool waiting = false;
-        while (true)
+        using (var view = new CampaignProgressView(StageProgressView.ForConsole()))
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
-            JsonElement s;
-            try
+            var stages = new StageFeed(view);
+            bool waiting = false;
+            while (true)
             {
-                s = await _http.GetFromJsonAsync<JsonElement>(new Uri($"/campaigns/{id}", UriKind.Relative), Json, cancellationToken);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                // The trainer restarting (the AppHost brings it back; it resumes the campaign): keep asking.
-                if (!waiting) Console.WriteLine($"[campaign] trainer not answering ({e.Message}); waiting for it to come back");
-                waiting = true;
-                continue;
-            }
-            waiting = false;
-            string state = s.GetProperty("state").GetString()!;
-            if (s.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.Object)
-            {
-                long done = c.GetProperty("done").GetInt64(), total = c.GetProperty("total").GetInt64();
-                if (onProgress is not null) await onProgress(c.GetProperty("iteration").GetInt32(), c.GetProperty("stage").GetString()!, done);
-                string line = string.Create(CultureInfo.InvariantCulture,
-                    $"iteration {c.GetProperty("iteration").GetInt32()}: {c.GetProperty("stage").GetString()} {done}/{total}");
-                // A line when the stage changes, else at most one a second.
-                string stageKey = line[..line.LastIndexOf(' ')];
-                if (line != last && (stageKey != lastStage || DateTime.UtcNow - lastPrinted >= TimeSpan.FromSeconds(1)))
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+                JsonElement s;
+                try
                 {
-                    Console.WriteLine($"[campaign] {(DateTime.UtcNow - started).TotalSeconds,6:0.0}s {line}");
-                    (last, lastStage, lastPrinted) = (line, stageKey, DateTime.UtcNow);
+                    s = await _http.GetFromJsonAsync<JsonElement>(new Uri($"/campaigns/{id}", UriKind.Relative), Json, cancellationToken);
                 }
-            }
-            if (state == "Completed") break;
-            if (state is "Failed" or "Cancelled")
-            {
-                Console.Error.WriteLine($"[campaign] {id} {state.ToLowerInvariant()}: {(s.TryGetProperty("error", out var err) ? err.GetString() : "")}");
-                return 1;
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The trainer restarting (the AppHost brings it back; it resumes the campaign): keep asking.
+                    if (!waiting) view.WriteLine($"[campaign] trainer not answering ({e.Message}); waiting for it to come back");
+                    waiting = true;
+                    continue;
+                }
+                waiting = false;
+                string state = s.GetProperty("state").GetString()!;
+                if (stages.Show(s) is { } current && onProgress is not null) await onProgress(current.Iteration, current.Stage, current.Done);
+                if (state == "Completed") break;
+                if (state is "Failed" or "Cancelled")
+                {
+                    view.Dispose();
+                    Console.Error.WriteLine($"[campaign] {id} {state.ToLowerInvariant()}: {(s.TryGetProperty("error", out var err) ? err.GetString() : "")}");
+                    return 1;
+                }
             }
         }
         Directory.CreateDirectory(outputDirectory);
@@ -78,6 +70,32 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
         Console.WriteLine($"Dataset: {Path.Combine(outputDirectory, "dataset")} ({final.GetProperty("datasetSamples").GetInt32()} samples, manifest {final.GetProperty("datasetManifestSha256").GetString()})");
         Console.WriteLine($"Report:  {Path.Combine(outputDirectory, "report.md")}");
         return 0;
+    }
+
+    /// <summary>
+    /// Turns the status the client polls into the campaign's progress, as the Trainer's runner reported it. Between two
+    /// polls a stage can end and another start (or a short one come and go); the status's <c>stages</c> list has each
+    /// stage's last report, so a stage no longer current is shown once, ended, in order, before the current one.
+    /// </summary>
+    private sealed class StageFeed(CampaignProgressView view)
+    {
+        private readonly HashSet<(int, string)> _ended = [];
+
+        public CampaignProgress? Show(JsonElement status)
+        {
+            CampaignProgress? current = status.TryGetProperty("current", out var c) && c.ValueKind == JsonValueKind.Object ? From(c) : null;
+            if (status.TryGetProperty("stages", out var list) && list.ValueKind == JsonValueKind.Array)
+                foreach (var stage in list.EnumerateArray().Select(From))
+                    if ((stage.Iteration, stage.Stage) != (current?.Iteration, current?.Stage) && _ended.Add((stage.Iteration, stage.Stage)))
+                        view.Report(stage.Message is "done" or "resumed" ? stage : stage with { Message = "done" });
+            // A current stage that has ended stays current until the next starts: it is ended once.
+            if (current is not null && (current.Message is not ("done" or "resumed") || _ended.Add((current.Iteration, current.Stage)))) view.Report(current);
+            return current;
+        }
+
+        private static CampaignProgress From(JsonElement e) => new(e.GetProperty("iteration").GetInt32(), e.GetProperty("stage").GetString()!,
+            e.GetProperty("done").GetInt64(), e.GetProperty("total").GetInt64(),
+            e.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
     }
 
     /// <summary>Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both.</summary>

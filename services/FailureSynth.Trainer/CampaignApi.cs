@@ -104,8 +104,10 @@ public static class CampaignApi
             .Produces(200, contentType: "text/markdown").Produces(200, contentType: "application/json").ProducesProblem(404).ProducesProblem(409);
 
         // The campaign page, live: built from the campaign's folder as it stands, with the stages' current progress.
-        campaigns.MapGet("/{id}/page", (string id, CampaignManager manager) =>
+        campaigns.MapGet("/{id}/page", (string id, CampaignManager manager, HttpResponse response) =>
         {
+            // The page's own policy (its script, styles and images); the API's would leave it unstyled and inert.
+            response.Headers.ContentSecurityPolicy = CampaignPage.ContentSecurityPolicy;
             if (Find(id, manager, out var status) is { } problem) return problem;
             var progress = status!.Stages.Select(s => new PageStageProgress(s.Iteration, s.Stage, s.Done, s.Total, s.Note)).ToList();
             PageLink[] downloads = [new("report.json", $"/campaigns/{id}/report?format=json"), new("report.md", $"/campaigns/{id}/report"),

@@ -93,8 +93,9 @@ public static class HttpApiSecurity
                 headers["Referrer-Policy"] = "no-referrer";
                 if (isApi(context.Request.Path))
                 {
-                    // API answers are data, never a page: nothing to load, frame or keep in a cache.
-                    headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+                    // API answers are data, never a page: nothing to load, frame or keep in a cache. A page among them
+                    // (the Trainer's live campaign page) sets its own policy, as strict, under which its script, styles and images run.
+                    if (string.IsNullOrEmpty(headers.ContentSecurityPolicy)) headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
                     headers.CacheControl = "no-store";
                 }
                 else

@@ -8,8 +8,8 @@ namespace FailureSynth.Dashboard.Tests;
 /// <summary>
 /// What an SRE sees: the AppHost started as a developer starts it, its dashboard opened in Chromium with the printed
 /// token; the seven resources running; the trainer's dashboard command starting a (tiny) campaign; one stage's trace
-/// across the services; the FailureSynth meter; the cancel command stopping a running campaign. Screenshots of the
-/// resources, the trace and the metrics go to FAILURESYNTH_SCREENSHOTS (default: the test's folder, screenshots/).
+/// across the services; the FailureSynth meter; the trainer's live campaign page; the cancel command stopping a running campaign. Screenshots of the
+/// resources, the trace, the metrics and the live campaign page go to FAILURESYNTH_SCREENSHOTS (default: the test's folder, screenshots/).
 /// </summary>
 public sealed class DashboardTests : IDisposable
 {
@@ -74,6 +74,9 @@ public sealed class DashboardTests : IDisposable
 
             // The prescribe stage is one trace: the trainer's stage span and the messages of the services it used.
             await page.GotoAsync(new Uri(login, "/traces").ToString());
+            // By name: the list is virtualised, and the status polls' traces can push the stage's row out of what is drawn.
+            await page.Locator("fluent-text-input[name='traces-search']").ClickAsync();
+            await page.Keyboard.TypeAsync("prescribe");
             var trace = page.GetByRole(AriaRole.Row).Filter(new() { HasTextRegex = new Regex(@"prescribe \(iteration 1\)") }).First;
             await Assertions.Expect(trace).ToBeVisibleAsync(new() { Timeout = 30_000 });
             foreach (string service in new[] { "trainer", "teacher", "imagesynth", "qualityfilter" })
@@ -104,6 +107,32 @@ public sealed class DashboardTests : IDisposable
             await Assertions.Expect(ResourceRow(page, "trainer")).ToContainTextAsync("Running", new() { Timeout = 30_000 });
             await Command(page, "Start demo campaign").ClickAsync();
             string second = await WaitForCampaignAsync(http, first, "Running", TimeSpan.FromMinutes(1));
+
+            // The campaign page, live: served by the trainer while the campaign runs (the browser sends the API key),
+            // with a stage in progress. Its picture is docs/images/campaign-page-live.png.
+            await using (var keyed = await browser.NewContextAsync(new()
+            {
+                ViewportSize = new() { Width = 1280, Height = 900 },
+                ExtraHTTPHeaders = new Dictionary<string, string> { ["X-Api-Key"] = ApiKey },
+            }))
+            {
+                var live = await keyed.NewPageAsync();
+                var errors = new List<string>();
+                live.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+                live.PageError += (_, e) => errors.Add(e);
+                var response = await live.GotoAsync(new Uri(api, $"campaigns/{second}/page").ToString());
+                Assert.Equal(200, response?.Status);
+                // The page is built on each request; the campaign's first stage reports its progress a moment after it starts.
+                for (int reload = 0; reload < 40 && await live.Locator("table.progress td.running").CountAsync() == 0; reload++)
+                {
+                    await Task.Delay(250);
+                    await live.ReloadAsync();
+                }
+                Assert.Equal("running", await live.TextContentAsync("[data-state]"));
+                Assert.True(await live.Locator("table.progress td.running").CountAsync() > 0, "the live page shows no stage in progress");
+                Assert.Empty(errors);
+                await live.ScreenshotAsync(new() { Path = Path.Combine(_screenshots, "campaign-page-live.png") });
+            }
             await Command(page, "Cancel running campaign").ClickAsync();
             // The dialog's buttons are Fluent web components with no button role of their own: found by their text.
             await page.Locator("fluent-button", new() { HasTextRegex = new Regex(@"^\s*Yes\s*$") }).First.ClickAsync();

@@ -213,6 +213,26 @@ public sealed class CampaignPageBrowserTests(FinishedCampaignFixture campaign)
         Assert.Equal(0, await tab.EvaluateAsync<int>("() => document.querySelectorAll('[data-check]').length"));
     }
 
+    [Fact]
+    public async Task The_page_works_under_the_content_security_policy_a_server_sends_it_with()
+    {
+        string html = File.ReadAllText(Path.Combine(campaign.Output, "report.html"));
+        await using var browser = await Browser.OpenAsync();
+
+        // As the Trainer serves it: its script runs (the skill filter counts on load), its styles apply, its images render.
+        var (tab, errors) = await browser.ServeAsync(html, CampaignPage.ContentSecurityPolicy);
+        Assert.Empty(errors);
+        Assert.Matches(@"^\d+ of \d+ skills$", await tab.TextContentAsync("#skill-count") ?? "");
+        // The script hid all failures but one, and the stylesheet hides what is hidden.
+        Assert.Equal("none", await tab.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('#failure-cards .failure.hidden')).display"));
+        var widths = await tab.EvaluateAsync<int[]>("() => Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)");
+        Assert.All(widths, w => Assert.True(w > 0, "an image did not render"));
+
+        // The API's own policy would block all of it: the check above is what tells the two apart.
+        var (_, blocked) = await browser.ServeAsync(html, "default-src 'none'; frame-ancestors 'none'");
+        Assert.NotEmpty(blocked);
+    }
+
     private static string Write(string folder, string name, string text)
     {
         string path = Path.Combine(folder, name);
@@ -270,13 +290,35 @@ public sealed class CampaignPageBrowserTests(FinishedCampaignFixture campaign)
 
         public async Task<(IPage Page, List<string> Errors, List<string> Requests)> LoadAsync(string file)
         {
+            var (page, errors, requests) = await NewPageAsync();
+            await page.GotoAsync(new Uri(file).AbsoluteUri, new() { WaitUntil = WaitUntilState.Load });
+            return (page, errors, requests);
+        }
+
+        /// <summary>The page as a server sends it, with <paramref name="policy"/> as its Content-Security-Policy header.</summary>
+        public async Task<(IPage Page, List<string> Errors)> ServeAsync(string html, string policy)
+        {
+            var (page, errors, _) = await NewPageAsync();
+            const string address = "http://campaign.test/page";
+            await page.RouteAsync(address, route => route.FulfillAsync(new()
+            {
+                Status = 200,
+                ContentType = "text/html; charset=utf-8",
+                Body = html,
+                Headers = new Dictionary<string, string> { ["Content-Security-Policy"] = policy },
+            }));
+            await page.GotoAsync(address, new() { WaitUntil = WaitUntilState.Load });
+            return (page, errors);
+        }
+
+        private async Task<(IPage Page, List<string> Errors, List<string> Requests)> NewPageAsync()
+        {
             var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
             var errors = new List<string>();
             var requests = new List<string>();
             page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
             page.PageError += (_, e) => errors.Add(e);
             page.Request += (_, r) => requests.Add(r.Url);
-            await page.GotoAsync(new Uri(file).AbsoluteUri, new() { WaitUntil = WaitUntilState.Load });
             return (page, errors, requests);
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using FailureSynth.Loop.Filter;
 using FailureSynth.TinyVlm.Evaluation;
@@ -45,6 +46,15 @@ public static class CampaignPage
         File.Move(temporary, path, overwrite: true);
         return path;
     }
+
+    /// <summary>
+    /// The Content-Security-Policy a server sends the page with: nothing fetched from anywhere, the page's own script
+    /// only (by its hash), its inline styles (the progress bars' widths and the chart's series colours are style
+    /// attributes) and its data: images. The API's own policy (<c>default-src 'none'</c>) would block all three.
+    /// </summary>
+    public static readonly string ContentSecurityPolicy =
+        $"default-src 'none'; script-src 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(Script)))}'; " +
+        "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     /// <summary>The page of the campaign in <paramref name="folder"/>; <paramref name="live"/> is the progress of a running one.</summary>
     public static string Build(string folder, IReadOnlyList<PageLink> downloads, IReadOnlyList<PageStageProgress>? live, string? state = null)

@@ -28,10 +28,13 @@ public static class CampaignCommands
             // Remote teacher calls are cached for the run; the services cache them in Redis.
             using var backends = RemoteBackends.For(campaign, new InMemoryCallCache());
             var runner = backends.Runner(campaign, outDir, Directory.GetCurrentDirectory());
-            runner.Note += Console.WriteLine;
             Console.WriteLine($"Campaign '{campaign.Name}' (seed {campaign.Seed}, {campaign.Iterations} iteration(s), prescription {campaign.Prescription}) -> {outDir}");
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var result = await StageProgressDisplay.RunAsync(progress => runner.RunAsync(progress, cancellationToken));
+            var result = await StageProgressDisplay.RunAsync(display =>
+            {
+                runner.Note += display.WriteLine; // between progress lines, never inside one
+                return runner.RunAsync(display, cancellationToken);
+            });
             var r = result.Report;
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"Test accuracy {100 * r.BaseTestAccuracy:0.0} % -> {100 * r.FinalTestAccuracy:0.0} % ({r.Iterations.Count(i => i.Promoted)} of {r.Iterations.Count} iterations promoted) in {watch.Elapsed.TotalSeconds:0} s."));

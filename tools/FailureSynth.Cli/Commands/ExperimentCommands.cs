@@ -40,9 +40,9 @@ public static class ExperimentCommands
             string outDir = parse.GetValue(output)!.FullName;
             string commandLine = $"failuresynth experiment {experiment} --out {parse.GetValue(output)!} --seeds {seedCount} --config {file}" + (sizeList is null ? "" : $" --sizes {string.Join(",", sizeList)}");
             Console.WriteLine($"Experiment {experiment}, {seedCount} seed(s), config {file} -> {outDir}");
-            var report = await StageProgressDisplay.RunAsync(async progress =>
+            var report = await StageProgressDisplay.RunAsync(async display =>
             {
-                var lab = await Lab.OpenAsync(campaign, outDir, Directory.GetCurrentDirectory(), progress, Console.WriteLine, cancellationToken);
+                var lab = await Lab.OpenAsync(campaign, outDir, Directory.GetCurrentDirectory(), display, display.WriteLine, cancellationToken);
                 return sizeList is null
                     ? await Experiments.RunAsync(experiment, lab, seedCount, commandLine, cancellationToken)
                     : await Experiments.BudgetCurveAsync(lab, seedCount, sizeList, commandLine, cancellationToken);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using FailureSynth.Datasets;
+using FailureSynth.Reporting;
 using FailureSynth.Tensors;
 using FailureSynth.TinyVlm;
 using FailureSynth.TinyVlm.Engines;
@@ -236,38 +237,13 @@ public static class StudentCommands
         return requested == 0 ? Environment.ProcessorCount : requested;
     }
 
-    /// <summary>A progress bar whose label carries loss, samples/s and ETA; plain lines when output is redirected.</summary>
+    /// <summary>Training steps through the one progress view (live line on a terminal, bounded plain lines otherwise); the note carries loss and samples/s.</summary>
     private static async Task<TrainingResult> RunWithProgress(int totalSteps, Func<IProgress<TrainingProgress>, Task<TrainingResult>> work)
     {
-        var inv = CultureInfo.InvariantCulture;
-        static string Label(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
-            $"step {p.Step}/{p.TotalSteps}  loss {p.Loss:F3}  {p.SamplesPerSecond:F0} samples/s  ETA {p.Remaining:mm\\:ss}");
-        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
-        {
-            return await AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                .StartAsync(async ctx =>
-                {
-                    var task = ctx.AddTask("Training", maxValue: totalSteps);
-                    var progress = new LockedProgress(p =>
-                    {
-                        task.Value = p.Step;
-                        task.Description = Label(p);
-                    });
-                    return await work(progress);
-                });
-        }
-
-        var lastLine = -1L;
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        return await work(new LockedProgress(p =>
-        {
-            var slot = started.ElapsedMilliseconds / 5000;
-            if (slot == lastLine && p.Step < p.TotalSteps) return;
-            lastLine = slot;
-            Console.WriteLine(string.Create(inv, $"Training: {Label(p)}"));
-        }));
+        using var view = StageProgressView.ForConsole();
+        view.Report("training", 0, totalSteps);
+        return await work(new LockedProgress(p => view.Report("training", p.Step, p.TotalSteps,
+            string.Create(CultureInfo.InvariantCulture, $"loss {p.Loss:F3}, {p.SamplesPerSecond:F0} samples/s"))));
     }
 
     /// <summary>Reports synchronously on the training thread, so the last report is never lost.</summary>
