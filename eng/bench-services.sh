@@ -74,9 +74,10 @@ ours() {
 }
 
 # The phase each sample belongs to, from what the AppHost printed so far: 1 while the services are measured
-# (from the start of the warm-up to the services' result), 2 after.
+# (from the start of the warm-up to the services' result), 2 while the in-process run is (in the trainer), 3 after.
 phase() {
-  if grep -q '^\[bench\] services:' "$log" 2>/dev/null; then echo 2
+  if grep -q '^\[bench\] in-process:' "$log" 2>/dev/null; then echo 3
+  elif grep -q '^\[bench\] services:' "$log" 2>/dev/null; then echo 2
   elif grep -q '^\[bench\] synthesis of' "$log" 2>/dev/null; then echo 1
   else echo 0; fi
 }
@@ -114,16 +115,19 @@ services=$(figure services) local=$(figure in-process)
 checked=$(sed -n 's/^\[bench\] services: \([0-9]*\) proposals .*/\1/p' "$log" | tail -1)
 layout=$(sed -n 's/^\[bench\] synthesis of [0-9]* proposals (\(.*\)); warm-up first$/\1/p' "$log" | tail -1)
 
-# Per kind: CPU seconds during phase 1 (last tick count in phase 1 minus the first, per process, summed), the largest
-# peak RSS of its processes over the whole run, and how many processes it had.
+# Per kind: CPU seconds during phase 1 and during phase 2 (per process, the last tick count of the phase minus the
+# last one before it, summed), the largest peak RSS of its processes over the whole run, and how many it had.
 processes=$(awk -F'\t' -v ticks="$ticks" '
-  { kind[$3] = $2; if ($5 > hwm[$3]) hwm[$3] = $5
-    if ($1 == 0) before[$3] = $4
-    if ($1 == 1) { if (!($3 in first)) first[$3] = ($3 in before ? before[$3] : $4); last[$3] = $4 } }
+  { kind[$3] = $2; if ($5 > hwm[$3]) hwm[$3] = $5; t[$3, $1] = $4; if (!(($3, $1) in t0)) t0[$3, $1] = $4 }
+  function spent(p, ph,   start) {
+    if (!((p, ph) in t)) return 0
+    start = ((p, ph - 1) in t) ? t[p, ph - 1] : t0[p, ph]
+    return (t[p, ph] - start) / ticks
+  }
   END {
-    for (p in kind) { k = kind[p]; if (p in last) cpu[k] += (last[p] - first[p]) / ticks; if (hwm[p] > m[k]) m[k] = hwm[p]; n[k]++ }
+    for (p in kind) { k = kind[p]; c1[k] += spent(p, 1); c2[k] += spent(p, 2); if (hwm[p] > m[k]) m[k] = hwm[p]; n[k]++ }
     sep = ""
-    for (k in n) { printf "%s    \"%s\": { \"peak_rss_mb\": %.1f, \"cpu_s_services_phase\": %.2f, \"processes\": %d }", sep, k, m[k] / 1024, cpu[k], n[k]; sep = ",\n" }
+    for (k in n) { printf "%s    \"%s\": { \"peak_rss_mb\": %.1f, \"cpu_s_services_phase\": %.2f, \"cpu_s_in_process_phase\": %.2f, \"processes\": %d }", sep, k, m[k] / 1024, c1[k], c2[k], n[k]; sep = ",\n" }
     printf "\n"
   }' "$samples")
 ratio=$(awk -v s="$services" -v l="$local" 'BEGIN { printf "%.3f", s / l }')
