@@ -322,12 +322,27 @@ public static class SynthesisBatches
     /// <summary>
     /// The benchmark's fixed CPU cost per sample (<c>--work-ms</c>): a busy loop standing in for heavy per-sample work
     /// (an image model, an LLM judge). Zero outside the synthesis benchmark, which is the only publisher that sets it.
+    /// It counts the calling thread's CPU time, not the clock: on a loaded machine a clock-timed loop would cost less
+    /// CPU than asked and make replicas look as if they scaled without cores. (Wall clock where there is no thread clock.)
     /// </summary>
     public static void SpendCpu(int milliseconds)
     {
         if (milliseconds <= 0) return;
+        long budget = milliseconds * 1_000_000L;
+        if (ThreadCpuNanoseconds() is { } start)
+        {
+            while (ThreadCpuNanoseconds() - start < budget) Thread.SpinWait(64);
+            return;
+        }
         long end = System.Diagnostics.Stopwatch.GetTimestamp() + milliseconds * System.Diagnostics.Stopwatch.Frequency / 1000;
         while (System.Diagnostics.Stopwatch.GetTimestamp() < end) Thread.SpinWait(64);
+    }
+
+    private static long? ThreadCpuNanoseconds()
+    {
+        const int ClockThreadCpuTimeId = 3; // CLOCK_THREAD_CPUTIME_ID on Linux
+        if (!OperatingSystem.IsLinux()) return null;
+        return ThreadClock.ClockGetTime(ClockThreadCpuTimeId, out var time) == 0 ? time.Seconds * 1_000_000_000L + time.Nanoseconds : null;
     }
 
     /// <summary>The problems of each item (by position in the batch): null, negative or repeated index, and what <paramref name="check"/> finds.</summary>
@@ -356,6 +371,19 @@ public static class SynthesisBatches
         if (items is null) c.Problem("Items is missing");
         else c.Range("Items.Count", items.Count, 1, MaxSize);
         c.Range("WorkMs", workMs, 0, MaxWorkMs);
+    }
+}
+
+/// <summary>clock_gettime(2), for the thread's CPU time.</summary>
+internal static partial class ThreadClock
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    internal static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    internal struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
     }
 }
 
