@@ -6,13 +6,20 @@ namespace FailureSynth.AppHost;
 public sealed record AppHostCommand(string Kind, string? CampaignFile, string? OutputDirectory, int Proposals, IReadOnlyDictionary<string, int> Replicas,
     IReadOnlyList<Fault> Faults, IReadOnlyList<string> AspireArgs)
 {
+    /// <summary>bench-synthesis only: proposals per message (null: the Trainer's setting, 32 by default).</summary>
+    public int? BatchSize { get; init; }
+
+    /// <summary>bench-synthesis only: fixed CPU milliseconds per sample in rendering and in checking.</summary>
+    public int WorkMs { get; init; }
+
     public static readonly string[] Services = ["student", "teacher", "imagesynth", "qualityfilter", "trainer"];
 
     public const string Usage =
         "Usage: dotnet run --project FailureSynth.AppHost [-- OPTIONS]                     bring the system up; Ctrl+C stops it\n" +
         "       dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR   run one campaign through the services, then stop\n" +
         "       (relative paths are taken from the repository root)\n" +
-        "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] synthesis throughput through the services\n" +
+        "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] [--batch N] [--work-ms MS] [--out DIR]\n" +
+        "                                 synthesis throughput through the services and in-process (DIR/bench-synthesis.json)\n" +
         "Options:\n" +
         "  --replicas SERVICE=N      replicas of a service (repeatable; student, teacher, imagesynth, qualityfilter; the trainer runs once)\n" +
         "  --fault STAGE=ACTION      with run: inject a fault once the campaign reaches STAGE (or K:STAGE for iteration K):\n" +
@@ -29,7 +36,8 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
     {
         string kind = "up";
         string? campaign = null, output = null;
-        int proposals = 2000;
+        int proposals = 2000, workMs = 0;
+        int? batch = null;
         var replicas = new Dictionary<string, int>(StringComparer.Ordinal);
         var faults = new List<Fault>();
         var aspire = new List<string>();
@@ -52,6 +60,15 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
                 case "--proposals":
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out proposals) || proposals is < 1 or > 1_000_000)
                         throw new ArgumentException($"--proposals must be a whole number from 1 to 1000000 (got '{args[i]}').");
+                    break;
+                case "--batch":
+                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int b) || b is < 1 or > 1024)
+                        throw new ArgumentException($"--batch must be a whole number of proposals per message from 1 to 1024 (got '{args[i]}').");
+                    batch = b;
+                    break;
+                case "--work-ms":
+                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out workMs) || workMs > 1000)
+                        throw new ArgumentException($"--work-ms must be a whole number of milliseconds from 0 to 1000 (got '{args[i]}').");
                     break;
                 case "--fault":
                     faults.Add(Fault.Parse(Value()));
@@ -83,8 +100,9 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
             campaign = FromRepository(campaign!);
             if (!File.Exists(campaign)) throw new ArgumentException($"Campaign file '{campaign}' does not exist.");
         }
-        else if (output is not null || faults.Count > 0) throw new ArgumentException("--out and --fault belong to run.");
-        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire);
+        else if (faults.Count > 0 || (output is not null && kind != "bench-synthesis")) throw new ArgumentException("--fault belongs to run, --out to run and bench-synthesis.");
+        if (kind != "bench-synthesis" && (batch is not null || workMs != 0)) throw new ArgumentException("--batch and --work-ms belong to bench-synthesis.");
+        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire) { BatchSize = batch, WorkMs = workMs };
     }
 
     /// <summary>

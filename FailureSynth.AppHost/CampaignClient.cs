@@ -98,24 +98,52 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
             e.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
     }
 
-    /// <summary>Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both.</summary>
-    public async Task<int> BenchSynthesisAsync(int proposals, IReadOnlyDictionary<string, int> replicas, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both; with
+    /// <paramref name="outputDirectory"/>, also writes them to <c>bench-synthesis.json</c> there.
+    /// </summary>
+    public async Task<int> BenchSynthesisAsync(int proposals, IReadOnlyDictionary<string, int> replicas, int? batchSize, int workMs, string? outputDirectory,
+        CancellationToken cancellationToken)
     {
-        string layout = string.Join(", ", new[] { "teacher", "imagesynth", "qualityfilter" }.Select(s => $"{s} x{(replicas.TryGetValue(s, out int n) ? n : 1)}"));
-        Console.WriteLine($"[bench] synthesis of {proposals} proposals ({layout}); warm-up first");
-        await Bench("services", Math.Min(proposals, 200), cancellationToken);
+        var layout = new[] { "teacher", "imagesynth", "qualityfilter" }.ToDictionary(s => s, s => replicas.TryGetValue(s, out int n) ? n : 1);
+        Console.WriteLine($"[bench] synthesis of {proposals} proposals ({string.Join(", ", layout.Select(p => $"{p.Key} x{p.Value}"))}" +
+            $"{(batchSize is { } b ? $", batch {b}" : "")}{(workMs > 0 ? $", {workMs} ms CPU per sample per stage" : "")}); warm-up first");
+        await Bench("services", Math.Min(proposals, 200), batchSize, workMs, cancellationToken);
+        var results = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (string mode in new[] { "services", "in-process" })
         {
-            var r = await Bench(mode, proposals, cancellationToken);
+            var r = await Bench(mode, proposals, batchSize, workMs, cancellationToken);
+            results[mode] = r;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[bench] {mode}: {r.GetProperty("checked").GetInt32()} proposals through propose -> render -> check in {r.GetProperty("seconds").GetDouble():0.00} s = {r.GetProperty("samplesPerSecond").GetDouble():0.0} samples/s"));
+        }
+        if (outputDirectory is not null)
+        {
+            Directory.CreateDirectory(outputDirectory);
+            double services = results["services"].GetProperty("samplesPerSecond").GetDouble(), local = results["in-process"].GetProperty("samplesPerSecond").GetDouble();
+            var report = new Dictionary<string, object?>
+            {
+                ["proposals"] = proposals,
+                ["replicas"] = layout,
+                ["batch_size"] = results["services"].GetProperty("batchSize").GetInt32(),
+                ["work_ms"] = workMs,
+                ["samples_per_s_services"] = services,
+                ["samples_per_s_in_process"] = local,
+                ["ratio"] = Math.Round(services / Math.Max(local, 1e-9), 3),
+                ["services"] = results["services"],
+                ["in_process"] = results["in-process"],
+            };
+            string path = Path.Combine(outputDirectory, "bench-synthesis.json");
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
+            Console.WriteLine($"[bench] wrote {path}");
         }
         return 0;
     }
 
-    private async Task<JsonElement> Bench(string mode, int proposals, CancellationToken cancellationToken)
+    private async Task<JsonElement> Bench(string mode, int proposals, int? batchSize, int workMs, CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsync(new Uri($"/bench/synthesis?mode={mode}&proposals={proposals}", UriKind.Relative), null, cancellationToken);
+        string query = string.Create(CultureInfo.InvariantCulture, $"/bench/synthesis?mode={mode}&proposals={proposals}&workMs={workMs}{(batchSize is { } b ? $"&batch={b}" : "")}");
+        using var response = await _http.PostAsync(new Uri(query, UriKind.Relative), null, cancellationToken);
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"bench {mode}: {(int)response.StatusCode} {await Detail(response, cancellationToken)}");
         return await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);
     }

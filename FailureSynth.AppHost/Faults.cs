@@ -21,9 +21,9 @@ public sealed record Fault(int Iteration, string Stage, string Action, string Ta
     {
         ["student"] = "EvaluationRequested",
         ["teacher"] = "FailureCollected",
-        ["imagesynth"] = "SampleProposed",
-        ["qualityfilter"] = "SampleRendered",
-        ["trainer"] = "SampleChecked",
+        ["imagesynth"] = "SampleBatchProposed",
+        ["qualityfilter"] = "SampleBatchRendered",
+        ["trainer"] = "SampleBatchChecked",
     };
 
     public bool Done { get; set; }

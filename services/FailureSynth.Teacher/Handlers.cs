@@ -67,7 +67,7 @@ public sealed class DiagnoseHandler(IEventBus bus, TeacherPool teachers, Teacher
     }
 }
 
-/// <summary>Proposes samples for a skill: says how many, then sends each one on to rendering.</summary>
+/// <summary>Proposes samples for a skill: says how many, then sends them on to rendering in batches of the request's size.</summary>
 public sealed class ProposeHandler(IEventBus bus, TeacherPool teachers, TeacherCalls calls) : IIntegrationEventHandler<SynthesisRequested>
 {
     public async Task HandleAsync(SynthesisRequested e, CancellationToken cancellationToken)
@@ -83,17 +83,22 @@ public sealed class ProposeHandler(IEventBus bus, TeacherPool teachers, TeacherC
             RequestId = e.RequestId,
             Proposals = proposals.Count,
         }, cancellationToken);
-        // Published concurrently (each awaits its broker confirm); ImageSynth replicas take them as they come.
-        await Parallel.ForEachAsync(Enumerable.Range(0, proposals.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
-            await bus.PublishAsync(new SampleProposed
+        // One message per batch: the publish, its confirm and the receivers' idempotency marks are paid per batch.
+        // Batches are published concurrently (each awaits its broker confirm); ImageSynth replicas take them as they come.
+        int batches = (proposals.Count + e.BatchSize - 1) / e.BatchSize;
+        await Parallel.ForEachAsync(Enumerable.Range(0, batches), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (b, ct) =>
+        {
+            int start = b * e.BatchSize, end = Math.Min(proposals.Count, start + e.BatchSize);
+            await bus.PublishAsync(new SampleBatchProposed
             {
-                Id = EventIds.Derive(e.CampaignId, e.Id, "proposal", i.ToString(CultureInfo.InvariantCulture)),
+                Id = EventIds.Derive(e.CampaignId, e.Id, "proposals", start.ToString(CultureInfo.InvariantCulture), end.ToString(CultureInfo.InvariantCulture)),
                 CampaignId = e.CampaignId,
                 RequestId = e.RequestId,
-                Index = i,
-                Proposal = proposals[i],
+                Items = [.. Enumerable.Range(start, end - start).Select(i => new ProposedItem(i, proposals[i]))],
                 Checking = e.Checking,
-            }, ct));
+                WorkMs = e.WorkMs,
+            }, ct);
+        });
     }
 }
 

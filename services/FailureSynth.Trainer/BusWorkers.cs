@@ -15,10 +15,15 @@ namespace FailureSynth.Trainer;
 /// A campaign's stage work done by the services: each call publishes requests and waits for every reply, which
 /// it returns in request order, so the campaign is the same as in-process whichever replica answered first.
 /// Request ids derive from the campaign, the Trainer's run of it (<paramref name="session"/>) and a counter.
+/// Proposals travel <paramref name="batchSize"/> to a message; <paramref name="workMs"/> (benchmark only) is the fixed
+/// CPU cost per sample the renderer and the filter add.
 /// </summary>
 public sealed class BusWorkers(IEventBus bus, ReplyRouter router, DataRoot root, string campaignId, int session, CampaignConfig config,
-    TimeSpan stall) : ICampaignWorkers, IProposalPipeline
+    TimeSpan stall, int batchSize = SynthesisBatches.DefaultSize, int workMs = 0) : ICampaignWorkers, IProposalPipeline
 {
+    /// <summary>The Trainer's setting for proposals per message (<c>Synthesis:BatchSize</c>, environment <c>Synthesis__BatchSize</c>).</summary>
+    public const string BatchSizeKey = "Synthesis:BatchSize";
+
     private long _requests;
 
     public IProposalPipeline Proposals => this;
@@ -109,6 +114,8 @@ public sealed class BusWorkers(IEventBus bus, ReplyRouter router, DataRoot root,
             Count = n,
             Seed = seed,
             Checking = new SampleChecking(TeacherOptions, config.Filter.ToOptions(), SceneRasterizer.DefaultSize),
+            BatchSize = batchSize,
+            WorkMs = workMs,
         }, cancellationToken).ConfigureAwait(false);
         return await pending.WaitAsync(stall, cancellationToken).ConfigureAwait(false);
     }

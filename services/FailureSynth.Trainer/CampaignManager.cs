@@ -72,6 +72,9 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
 
     private TimeSpan Stall => TimeSpan.FromSeconds(configuration.GetValue("FailureSynth:ReplyTimeoutSeconds", 600));
 
+    /// <summary>Proposals per synthesis message (<see cref="BusWorkers.BatchSizeKey"/>); the dataset does not depend on it.</summary>
+    private int BatchSize => SynthesisBench.BatchSizeFrom(configuration);
+
     public static bool IsValidId(string id) => IdText().IsMatch(id);
 
     public IReadOnlyList<CampaignStatus> List() => [.. _campaigns.Values.Select(e => e.Status).OrderBy(s => s.CreatedAt).ThenBy(s => s.Id, StringComparer.Ordinal)];
@@ -185,7 +188,7 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
             var runner = new CampaignRunner(entry.Config, dir, ConfigRoot)
             {
                 CampaignId = entry.Id,
-                Workers = (_, _, _) => new BusWorkers(bus, router, root, entry.Id, session, entry.Config, Stall),
+                Workers = (_, _, _) => new BusWorkers(bus, router, root, entry.Id, session, entry.Config, Stall, BatchSize),
             };
             runner.Note += note => LogNote(logger, entry.Id, note);
             var progress = new Progress(entry, this);

@@ -15,6 +15,7 @@ builder.AddLoopService("trainer", concurrentHandlers: 8)
     .AddSubscription<SkillDiagnosed, ReplyHandlers>()
     .AddSubscription<SynthesisProposed, ReplyHandlers>()
     .AddSubscription<SampleChecked, ReplyHandlers>()
+    .AddSubscription<SampleBatchChecked, ReplyHandlers>()
     .AddSubscription<SamplesRetrieved, ReplyHandlers>();
 builder.Services.AddSingleton<ReplyRouter>();
 builder.Services.AddSingleton<CampaignManager>();

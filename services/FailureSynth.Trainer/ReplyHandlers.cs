@@ -6,12 +6,13 @@ using FailureSynth.Messaging;
 namespace FailureSynth.Trainer;
 
 /// <summary>The workers' replies, handed to the waiting request.</summary>
-public sealed class ReplyHandlers(ReplyRouter router) :
+public sealed class ReplyHandlers(ReplyRouter router, IEventBus bus) :
     IIntegrationEventHandler<EvaluationAnswered>,
     IIntegrationEventHandler<StepLocated>,
     IIntegrationEventHandler<SkillDiagnosed>,
     IIntegrationEventHandler<SynthesisProposed>,
     IIntegrationEventHandler<SampleChecked>,
+    IIntegrationEventHandler<SampleBatchChecked>,
     IIntegrationEventHandler<SamplesRetrieved>
 {
     public Task HandleAsync(EvaluationAnswered e, CancellationToken cancellationToken) =>
@@ -28,6 +29,17 @@ public sealed class ReplyHandlers(ReplyRouter router) :
 
     public Task HandleAsync(SampleChecked e, CancellationToken cancellationToken) =>
         Done(router.Deliver<ProposalCheck>(e.RequestId, e.Index, e.Check));
+
+    /// <summary>Each check goes to the request by its index (a redelivered batch counts once); malformed items are dead-lettered with their reasons.</summary>
+    public async Task HandleAsync(SampleBatchChecked e, CancellationToken cancellationToken)
+    {
+        var bad = e.ItemProblems();
+        for (int i = 0; i < e.Items.Count; i++)
+            if (!bad.ContainsKey(i)) router.Deliver<ProposalCheck>(e.RequestId, e.Items[i]!.Index, e.Items[i]!.Check!);
+        if (bad.Count > 0)
+            await bus.DeadLetterAsync(e with { Id = EventIds.Derive(e.CampaignId, e.Id, "malformed"), Items = [.. bad.Keys.Select(i => e.Items[i])] },
+                "MalformedItems: " + string.Join("; ", bad.Values), cancellationToken);
+    }
 
     public Task HandleAsync(SamplesRetrieved e, CancellationToken cancellationToken) =>
         Done(router.Deliver(e.RequestId, 0, e.Hits));

@@ -12,8 +12,9 @@ namespace FailureSynth.Events;
 //   EvaluationRequested -> Student -> EvaluationAnswered
 //   FailureCollected    -> Teacher -> StepLocated
 //   DiagnosisRequested  -> Teacher -> SkillDiagnosed
-//   SynthesisRequested  -> Teacher -> SynthesisProposed (how many) + SampleProposed (each)
-//                       -> ImageSynth -> SampleRendered -> QualityFilter -> SampleChecked
+//   SynthesisRequested  -> Teacher -> SynthesisProposed (how many) + SampleBatchProposed (many each)
+//                       -> ImageSynth -> SampleBatchRendered -> QualityFilter -> SampleBatchChecked
+//   (the one-sample SampleProposed/SampleRendered/SampleChecked are still handled, for messages of older senders)
 // Requests carry everything the worker needs (teacher settings, locator, split), so workers hold no campaign state.
 
 /// <summary>A validation split, as the generator makes it.</summary>
@@ -159,6 +160,10 @@ public sealed record SynthesisRequested : IntegrationEvent, IValidatableEvent
     public required int Count { get; init; }
     public required long Seed { get; init; }
     public required SampleChecking Checking { get; init; }
+    /// <summary>Proposals per <see cref="SampleBatchProposed"/> message.</summary>
+    public int BatchSize { get; init; } = SynthesisBatches.DefaultSize;
+    /// <summary>Benchmark only: CPU milliseconds per sample in rendering and in checking (<see cref="SynthesisBatches.SpendCpu"/>).</summary>
+    public int WorkMs { get; init; }
 
     public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
     {
@@ -167,6 +172,8 @@ public sealed record SynthesisRequested : IntegrationEvent, IValidatableEvent
         if (Skill is not null) c.Text("Skill.Text", Skill.Text);
         c.Range(nameof(Count), Count, 1, 100_000);
         c.Checking(nameof(Checking), Checking);
+        c.Range(nameof(BatchSize), BatchSize, 1, SynthesisBatches.MaxSize);
+        c.Range(nameof(WorkMs), WorkMs, 0, SynthesisBatches.MaxWorkMs);
     });
 }
 
@@ -295,3 +302,154 @@ public sealed record SamplesRetrieved : IntegrationEvent, IValidatableEvent
 }
 
 public sealed record RetrievedHit(int PoolIndex, int DemandIndex, double Score);
+
+// Synthesis in batches (issue 39): one message carries many proposals, so the per-message costs (a durable
+// publish awaiting its confirm, an idempotency mark in Redis, an ack) are paid once per batch, not per sample.
+//   SynthesisRequested -> Teacher -> SynthesisProposed + SampleBatchProposed (BatchSize proposals each)
+//                      -> ImageSynth -> SampleBatchRendered -> QualityFilter -> SampleBatchChecked
+// The envelope (request, checking settings, item count) is validated as a whole: a bad envelope dead-letters the
+// message. Items are checked one by one (ItemProblems): a malformed item is dead-lettered alone with its reason,
+// the rest of the batch goes on. Replies keep each proposal's index, so the Trainer counts a redelivered batch once.
+
+/// <summary>Batch sizes and the benchmark's per-sample work, shared by the batch events.</summary>
+public static class SynthesisBatches
+{
+    /// <summary>Proposals per message unless the request says otherwise: large enough that per-message costs vanish, small enough to spread over replicas.</summary>
+    public const int DefaultSize = 32;
+    public const int MaxSize = 1024;
+    public const int MaxWorkMs = 1000;
+
+    /// <summary>
+    /// The benchmark's fixed CPU cost per sample (<c>--work-ms</c>): a busy loop standing in for heavy per-sample work
+    /// (an image model, an LLM judge). Zero outside the synthesis benchmark, which is the only publisher that sets it.
+    /// It counts the calling thread's CPU time, not the clock: on a loaded machine a clock-timed loop would cost less
+    /// CPU than asked and make replicas look as if they scaled without cores. (Wall clock where there is no thread clock.)
+    /// </summary>
+    public static void SpendCpu(int milliseconds)
+    {
+        if (milliseconds <= 0) return;
+        long budget = milliseconds * 1_000_000L;
+        if (ThreadCpuNanoseconds() is { } start)
+        {
+            while (ThreadCpuNanoseconds() - start < budget) Thread.SpinWait(64);
+            return;
+        }
+        long end = System.Diagnostics.Stopwatch.GetTimestamp() + milliseconds * System.Diagnostics.Stopwatch.Frequency / 1000;
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < end) Thread.SpinWait(64);
+    }
+
+    private static long? ThreadCpuNanoseconds()
+    {
+        const int ClockThreadCpuTimeId = 3; // CLOCK_THREAD_CPUTIME_ID on Linux
+        if (!OperatingSystem.IsLinux()) return null;
+        return ThreadClock.ClockGetTime(ClockThreadCpuTimeId, out var time) == 0 ? time.Seconds * 1_000_000_000L + time.Nanoseconds : null;
+    }
+
+    /// <summary>The problems of each item (by position in the batch): null, negative or repeated index, and what <paramref name="check"/> finds.</summary>
+    public static IReadOnlyDictionary<int, string> ItemProblems<T>(IReadOnlyList<T?> items, Func<T, int> index, Action<T, EventChecks> check) where T : class
+    {
+        var problems = new Dictionary<int, string>();
+        var seen = new HashSet<int>();
+        for (int i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            if (item is null) { problems[i] = $"Items[{i}] is null"; continue; }
+            var found = EventChecks.Collect(c =>
+            {
+                c.Range("Index", index(item), 0, int.MaxValue);
+                check(item, c);
+            }).ToList();
+            if (!seen.Add(index(item))) found.Add($"Index {index(item)} appears more than once in the batch");
+            if (found.Count > 0) problems[i] = $"Items[{i}] (index {index(item)}): {string.Join("; ", found)}";
+        }
+        return problems;
+    }
+
+    internal static void CheckEnvelope<T>(EventChecks c, string requestId, IReadOnlyList<T?>? items, int workMs)
+    {
+        c.Text("RequestId", requestId);
+        if (items is null) c.Problem("Items is missing");
+        else c.Range("Items.Count", items.Count, 1, MaxSize);
+        c.Range("WorkMs", workMs, 0, MaxWorkMs);
+    }
+}
+
+/// <summary>clock_gettime(2), for the thread's CPU time.</summary>
+internal static partial class ThreadClock
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    internal static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    internal struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+}
+
+/// <summary>A proposal in a batch, with its index among the request's proposals.</summary>
+public sealed record ProposedItem(int Index, SampleProposal? Proposal);
+
+/// <summary>A batch of the teacher's proposals, to be rendered.</summary>
+public sealed record SampleBatchProposed : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required IReadOnlyList<ProposedItem?> Items { get; init; }
+    public required SampleChecking Checking { get; init; }
+    /// <summary>Benchmark only: CPU milliseconds to spend per sample in rendering and in checking (see <see cref="SynthesisBatches.SpendCpu"/>).</summary>
+    public int WorkMs { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        SynthesisBatches.CheckEnvelope(c, RequestId, Items, WorkMs);
+        c.Checking(nameof(Checking), Checking);
+    });
+
+    public IReadOnlyDictionary<int, string> ItemProblems() =>
+        SynthesisBatches.ItemProblems(Items, item => item.Index, (item, c) => c.Present("Proposal", item.Proposal));
+}
+
+/// <summary>A proposal and its rendered image (<see cref="ImagePath"/>, content-addressed under the data root), or why it was not rendered.</summary>
+public sealed record RenderedItem(int Index, SampleProposal? Proposal, string? ImagePath, string? RenderProblem);
+
+/// <summary>A batch of rendered proposals, to be checked by the quality filter.</summary>
+public sealed record SampleBatchRendered : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required IReadOnlyList<RenderedItem?> Items { get; init; }
+    public required SampleChecking Checking { get; init; }
+    public int WorkMs { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c =>
+    {
+        SynthesisBatches.CheckEnvelope(c, RequestId, Items, WorkMs);
+        c.Checking(nameof(Checking), Checking);
+    });
+
+    public IReadOnlyDictionary<int, string> ItemProblems() =>
+        SynthesisBatches.ItemProblems(Items, item => item.Index, (item, c) =>
+        {
+            c.Present("Proposal", item.Proposal);
+            if (item.ImagePath is null && string.IsNullOrWhiteSpace(item.RenderProblem)) c.Problem("neither ImagePath nor RenderProblem is set");
+            if (item.ImagePath is not null) c.RelativePath("ImagePath", item.ImagePath);
+        });
+}
+
+/// <summary>The filter's per-proposal checks of one batch.</summary>
+public sealed record CheckedItem(int Index, ProposalCheck? Check);
+
+/// <summary>A batch of checked proposals, for the Trainer's decisions (duplicates, caps).</summary>
+public sealed record SampleBatchChecked : IntegrationEvent, IValidatableEvent
+{
+    public required string RequestId { get; init; }
+    public required IReadOnlyList<CheckedItem?> Items { get; init; }
+
+    public IReadOnlyList<string> Validate() => EventChecks.Collect(c => SynthesisBatches.CheckEnvelope(c, RequestId, Items, 0));
+
+    public IReadOnlyDictionary<int, string> ItemProblems() =>
+        SynthesisBatches.ItemProblems(Items, item => item.Index, (item, c) =>
+        {
+            c.Present("Check", item.Check);
+            if (item.Check is not null) c.Present("Check.Proposal", item.Check.Proposal);
+        });
+}

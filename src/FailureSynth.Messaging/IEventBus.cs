@@ -9,6 +9,13 @@ public interface IEventBus
     /// for longer than the publish timeout.
     /// </summary>
     Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
+
+    /// <summary>
+    /// Puts <paramref name="event"/> (typically the malformed part of a batch, whose good part goes on) in this
+    /// service's dead-letter queue with <paramref name="reason"/> in its headers, as the consumer does with a whole
+    /// message it refuses; returns once the broker has confirmed it. The event is not validated: it is the bad part.
+    /// </summary>
+    Task DeadLetterAsync<TEvent>(TEvent @event, string reason, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent;
 }
 
 /// <summary>Handles one event type in one service. Called at least once per event: must be idempotent.</summary>

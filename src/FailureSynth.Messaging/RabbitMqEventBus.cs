@@ -80,6 +80,35 @@ public sealed class RabbitMqEventBus : IEventBus, IAsyncDisposable
         }
     }
 
+    public async Task DeadLetterAsync<TEvent>(TEvent @event, string reason, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        Type eventType = @event.GetType();
+        string eventTypeName = EventBusSubscriptions.EventTypeName(eventType);
+        var properties = new BasicProperties
+        {
+            MessageId = @event.Id,
+            Type = eventTypeName,
+            ContentType = "application/json",
+            DeliveryMode = DeliveryModes.Persistent,
+            Headers = new Dictionary<string, object?>
+            {
+                [MessageHeaders.EventType] = eventTypeName,
+                [MessageHeaders.SchemaVersion] = @event.SchemaVersion,
+                [MessageHeaders.CampaignId] = @event.CampaignId,
+                [MessageHeaders.FailureReason] = reason,
+                [MessageHeaders.FailedService] = _options.ServiceName,
+                [MessageHeaders.OriginalRoutingKey] = eventTypeName,
+            },
+        };
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(@event, eventType, EventJson.Options);
+        await PublishConfirmedAsync(_options.DeadLetterExchangeName, _options.DeadLetterQueueName, properties, body,
+            $"dead letter of part of {eventTypeName} '{@event.Id}'", cancellationToken).ConfigureAwait(false);
+        EventBusDiagnostics.DeadLettered(_options.ServiceName, eventTypeName, reason);
+        _logger.LogWarning("Dead-lettered part of {EventType} '{EventId}' to {DeadLetterQueue}: {Reason}", eventTypeName, @event.Id, _options.DeadLetterQueueName, reason);
+    }
+
     /// <summary>
     /// Publishes and awaits the broker's confirm, retrying on connection failures with
     /// exponential backoff; a negative confirm fails at once, an outage after the publish timeout.

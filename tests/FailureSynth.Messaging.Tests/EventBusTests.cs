@@ -169,6 +169,27 @@ public sealed class EventBusTests(SharedBroker broker)
     }
 
     [Fact]
+    public async Task A_handler_dead_letters_the_bad_part_of_a_batch_with_its_reason_and_nothing_else_stops()
+    {
+        await using TestService renderer = await StartRendererAsync();
+        await using BrokerProbe probe = await BrokerProbe.ConnectAsync(ConnectionString);
+        SampleRendered bad = TestEvents.Rendered("c11", 3) with { Width = -1 };
+
+        await renderer.Bus.DeadLetterAsync(bad, "MalformedItems: Items[3] (index 3): Width is -1");
+        await renderer.Bus.PublishAsync(TestEvents.Rendered("c11", 4));
+
+        await Eventually.HoldsAsync(() => renderer.Handled.Count == 1, Patience, "the event published after the dead letter");
+        BasicGetResult dead = (await probe.TakeAsync($"{_exchange}.renderer.dead", 1, Patience)).Single();
+        IDictionary<string, object?> headers = dead.BasicProperties.Headers!;
+        Assert.Equal("MalformedItems: Items[3] (index 3): Width is -1", MessageHeaders.GetString(headers, MessageHeaders.FailureReason));
+        Assert.Equal("renderer", MessageHeaders.GetString(headers, MessageHeaders.FailedService));
+        Assert.Equal(nameof(SampleRendered), MessageHeaders.GetString(headers, MessageHeaders.EventType));
+        Assert.Equal(bad.Id, dead.BasicProperties.MessageId);
+        Assert.Equal(-1, JsonDocument.Parse(dead.Body).RootElement.GetProperty("width").GetInt32());
+        Assert.Equal(0u, await probe.MessageCountAsync($"{_exchange}.renderer"));
+    }
+
+    [Fact]
     public async Task The_same_event_delivered_twice_is_handled_once()
     {
         await using TestService renderer = await StartRendererAsync();

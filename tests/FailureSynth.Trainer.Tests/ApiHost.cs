@@ -100,6 +100,9 @@ internal sealed class ApiHost : IAsyncDisposable
     {
         public Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent =>
             throw new EventPublishException($"the API tests have no broker; {typeof(TEvent).Name} should never have been published");
+
+        public Task DeadLetterAsync<TEvent>(TEvent @event, string reason, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent =>
+            throw new EventPublishException($"the API tests have no broker; {typeof(TEvent).Name} should never have been dead-lettered ({reason})");
     }
 }
 

@@ -1,0 +1,127 @@
+using FailureSynth.Events;
+using FailureSynth.Loop.Contracts;
+using FailureSynth.Loop.Filter;
+using FailureSynth.Loop.Teacher;
+using FailureSynth.Messaging;
+
+namespace FailureSynth.Trainer.Tests;
+
+/// <summary>
+/// The batch events of synthesis (issue 39): the envelope is validated as a whole, items one by one; the Trainer
+/// counts a redelivered batch once and dead-letters a malformed item alone, with its reason, keeping the rest.
+/// </summary>
+public sealed class SynthesisBatchTests
+{
+    private static readonly SampleChecking Checking = new(new EmbeddedTeacherOptions(), new FilterOptions(), 64);
+
+    private static SampleProposal Proposal(int i) => new($"p{i}", "count", null, null, "How many?", "2", ["step"], null);
+
+    private static CheckedItem Checked(int i) => new(i, new ProposalCheck(Proposal(i), null, "2", null));
+
+    private static SampleBatchChecked Batch(string requestId, string id, params CheckedItem?[] items) =>
+        new() { Id = id, CampaignId = "c", RequestId = requestId, Items = items };
+
+    [Fact]
+    public void A_batch_envelope_names_every_wrong_field()
+    {
+        var empty = new SampleBatchProposed { Id = "b", CampaignId = "c", RequestId = " ", Items = [], Checking = Checking, WorkMs = -1 };
+        Assert.Equal(["RequestId is missing or empty", "Items.Count is 0, outside 1..1024", "WorkMs is -1, outside 0..1000"], empty.Validate());
+
+        var big = new SampleBatchRendered
+        {
+            Id = "b", CampaignId = "c", RequestId = "r", Checking = Checking,
+            Items = [.. Enumerable.Range(0, SynthesisBatches.MaxSize + 1).Select(i => new RenderedItem(i, Proposal(i), null, "no scene"))],
+        };
+        Assert.Equal(["Items.Count is 1025, outside 1..1024"], big.Validate());
+        Assert.Empty((big with { Items = big.Items.Take(3).ToList() }).Validate());
+
+        var request = new SynthesisRequested
+        {
+            Id = "s", CampaignId = "c", RequestId = "r", Skill = new SkillDiagnosis("count things", "count"), Count = 10, Seed = 1,
+            Checking = Checking, BatchSize = 0, WorkMs = 1001,
+        };
+        Assert.Equal(["BatchSize is 0, outside 1..1024", "WorkMs is 1001, outside 0..1000"], request.Validate());
+        Assert.Equal(SynthesisBatches.DefaultSize, (request with { BatchSize = SynthesisBatches.DefaultSize }).BatchSize);
+    }
+
+    [Fact]
+    public void Each_malformed_item_is_named_with_its_position_and_index_and_good_items_are_not()
+    {
+        var batch = new SampleBatchProposed
+        {
+            Id = "b", CampaignId = "c", RequestId = "r", Checking = Checking,
+            Items = [new ProposedItem(0, Proposal(0)), null, new ProposedItem(2, null), new ProposedItem(-4, Proposal(3)), new ProposedItem(0, Proposal(4)), new ProposedItem(5, Proposal(5))],
+        };
+        Assert.Empty(batch.Validate()); // item problems do not refuse the whole batch
+        var problems = batch.ItemProblems();
+        Assert.Equal([1, 2, 3, 4], problems.Keys.Order());
+        Assert.Equal("Items[1] is null", problems[1]);
+        Assert.Equal("Items[2] (index 2): Proposal is missing", problems[2]);
+        Assert.Equal("Items[3] (index -4): Index is -4, outside 0..2147483647", problems[3]);
+        Assert.Equal("Items[4] (index 0): Index 0 appears more than once in the batch", problems[4]);
+
+        var rendered = new SampleBatchRendered
+        {
+            Id = "b", CampaignId = "c", RequestId = "r", Checking = Checking,
+            Items = [new RenderedItem(0, Proposal(0), "images/a.png", null), new RenderedItem(1, Proposal(1), null, " "), new RenderedItem(2, Proposal(2), "../etc/passwd", null)],
+        };
+        var renderedProblems = rendered.ItemProblems();
+        Assert.Equal([1, 2], renderedProblems.Keys.Order());
+        Assert.Contains("neither ImagePath nor RenderProblem is set", renderedProblems[1]);
+        Assert.Contains("must be a path inside the data root", renderedProblems[2]);
+    }
+
+    [Fact]
+    public async Task A_redelivered_batch_is_counted_once_and_replies_come_back_in_index_order()
+    {
+        var router = new ReplyRouter();
+        var bus = new DeadLetterRecorder();
+        var handlers = new ReplyHandlers(router, bus);
+        using var pending = router.Expect<ProposalCheck>("r1", "the synthesis services", null);
+        Assert.True(router.SetExpected("r1", 4));
+
+        var first = Batch("r1", "b1", Checked(2), Checked(3));
+        await handlers.HandleAsync(first, CancellationToken.None);
+        await handlers.HandleAsync(first with { }, CancellationToken.None); // the broker's redelivery
+        Assert.Equal(2, pending.Count);
+        await handlers.HandleAsync(Batch("r1", "b0", Checked(0), Checked(1)), CancellationToken.None);
+
+        var replies = await pending.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(["p0", "p1", "p2", "p3"], replies.Select(c => c.Proposal.Id));
+        Assert.Empty(bus.DeadLetters);
+    }
+
+    [Fact]
+    public async Task A_malformed_item_is_dead_lettered_alone_with_its_reason_and_the_rest_of_the_batch_arrives()
+    {
+        var router = new ReplyRouter();
+        var bus = new DeadLetterRecorder();
+        var handlers = new ReplyHandlers(router, bus);
+        using var pending = router.Expect<ProposalCheck>("r2", "the synthesis services", 2);
+
+        await handlers.HandleAsync(Batch("r2", "b0", Checked(0), new CheckedItem(1, null), Checked(2)), CancellationToken.None);
+
+        var replies = await pending.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(["p0", "p2"], replies.Select(c => c.Proposal.Id));
+        var (dead, reason) = Assert.Single(bus.DeadLetters);
+        Assert.Equal("MalformedItems: Items[1] (index 1): Check is missing", reason);
+        var part = Assert.IsType<SampleBatchChecked>(dead);
+        Assert.Equal([1], part.Items.Select(i => i!.Index));
+        Assert.NotEqual("b0", part.Id);
+    }
+
+    /// <summary>Stands for the broker's dead-letter queue (the real one is tested in FailureSynth.Messaging.Tests); nothing is published.</summary>
+    private sealed class DeadLetterRecorder : IEventBus
+    {
+        public List<(IntegrationEvent Event, string Reason)> DeadLetters { get; } = [];
+
+        public Task PublishAsync<TEvent>(TEvent @event, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent =>
+            throw new InvalidOperationException($"the Trainer's reply handlers publish nothing, but published {typeof(TEvent).Name}");
+
+        public Task DeadLetterAsync<TEvent>(TEvent @event, string reason, CancellationToken cancellationToken = default) where TEvent : IntegrationEvent
+        {
+            DeadLetters.Add((@event, reason));
+            return Task.CompletedTask;
+        }
+    }
+}
