@@ -41,20 +41,26 @@ public static class ServeCommands
         var trust = new Option<double>("--trust") { Description = "teacher.trust", DefaultValueFactory = _ => 0.97 };
         var noise = new Option<double>("--proposal-noise") { Description = "teacher.proposal_noise", DefaultValueFactory = _ => 0.05 };
         var prior = new Option<int>("--prior-samples") { Description = "teacher.prior_samples", DefaultValueFactory = _ => 30_000 };
-        var command = new Command("teacher", "Serve the embedded teacher: scores as label log-probabilities, diagnoses, proposals and verdicts as JSON, for FailureSynth's teacher prompts.") { port, seed, trust, noise, prior };
+        var described = new Option<bool>("--image-descriptions")
+        {
+            Description = $"Also serve POST /v1/images/generations (model '{ShapesWorldImageModel.ModelId}', ShapesWorld renders of scene descriptions, b64_json) and write about half the proposals as image descriptions instead of scenes: the offline double for images.backend openai.",
+        };
+        var command = new Command("teacher", "Serve the embedded teacher: scores as label log-probabilities, diagnoses, proposals and verdicts as JSON, for FailureSynth's teacher prompts.") { port, seed, trust, noise, prior, described };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
             var teacher = new EmbeddedTeacher(new EmbeddedTeacherOptions(parse.GetValue(seed), parse.GetValue(trust), parse.GetValue(noise), parse.GetValue(prior)));
-            return await ServeAsync(new TeacherChatModel(teacher), parse.GetValue(port), cancellationToken);
+            var pictures = parse.GetValue(described) ? new DrawnPictures() : null;
+            return await ServeAsync(new TeacherChatModel(teacher, pictures), parse.GetValue(port), cancellationToken, pictures is null ? null : new ShapesWorldImageModel(pictures));
         }));
         return command;
     }
 
-    private static async Task<int> ServeAsync(IChatModel model, int port, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(IChatModel model, int port, CancellationToken cancellationToken, IImageModel? images = null)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port {port} must be 0..65535.");
-        await using var app = await OpenAIEndpoints.StartAsync(model, port, cancellationToken: cancellationToken);
+        await using var app = await OpenAIEndpoints.StartAsync(model, port, cancellationToken: cancellationToken, images: images);
         Console.WriteLine($"Serving model '{model.Id}' at {OpenAIEndpoints.BaseAddress(app)}v1 (POST /v1/chat/completions, GET /v1/models). Ctrl+C stops.");
+        if (images is not null) Console.WriteLine($"Serving image model '{images.Id}' at {OpenAIEndpoints.BaseAddress(app)}v1 (POST /v1/images/generations, b64_json).");
         try { await Task.Delay(Timeout.Infinite, cancellationToken); }
         catch (OperationCanceledException) { }
         await app.StopAsync(CancellationToken.None);
