@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FailureSynth.Backends;
 using FailureSynth.Events;
 using FailureSynth.Imaging;
 using FailureSynth.Messaging;
@@ -11,7 +12,7 @@ namespace FailureSynth.QualityFilter;
 /// decisions that compare proposals (near-duplicates, per-skill caps) are taken by the Trainer in proposal-id
 /// order, so the dataset does not depend on which replica checked what first.
 /// </summary>
-public sealed class CheckHandler(IEventBus bus, DataRoot root, TeacherPool teachers) : IIntegrationEventHandler<SampleRendered>
+public sealed class CheckHandler(IEventBus bus, DataRoot root, TeacherSource teachers) : IIntegrationEventHandler<SampleRendered>
 {
     private static readonly ActivitySource Source = new("FailureSynth.QualityFilter");
 
@@ -37,7 +38,7 @@ public sealed class CheckHandler(IEventBus bus, DataRoot root, TeacherPool teach
 /// item (no proposal, neither image nor render problem, a path outside the data root, a bad or repeated index) is
 /// dead-lettered alone with its reason; the rest of the batch goes on.
 /// </summary>
-public sealed class BatchCheckHandler(IEventBus bus, DataRoot root, TeacherPool teachers) : IIntegrationEventHandler<SampleBatchRendered>
+public sealed class BatchCheckHandler(IEventBus bus, DataRoot root, TeacherSource teachers) : IIntegrationEventHandler<SampleBatchRendered>
 {
     private static readonly ActivitySource Source = new("FailureSynth.QualityFilter");
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FailureSynth.Backends;
 using FailureSynth.Caching;
 using FailureSynth.Events;
 using FailureSynth.Loop.Contracts;
@@ -16,7 +17,7 @@ namespace FailureSynth.Student;
 /// by model version and sample id; a batch is answered from the cache only when every sample of it is there, so
 /// the network always sees the same batches as in-process (same numbers).
 /// </summary>
-public sealed partial class EvaluationHandler(IEventBus bus, StudentModels models, IConnectionMultiplexer redis, ILogger<EvaluationHandler> logger)
+public sealed partial class EvaluationHandler(IEventBus bus, StudentModels models, IConnectionMultiplexer redis, ILogger<EvaluationHandler> logger, ServiceBackends backends)
     : IIntegrationEventHandler<EvaluationRequested>
 {
     private static readonly ActivitySource Source = new("FailureSynth.Student");
@@ -24,8 +25,9 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
     public async Task HandleAsync(EvaluationRequested request, CancellationToken cancellationToken)
     {
         using var activity = Source.StartActivity("student.evaluate");
-        var batcher = models.Batcher(request.CheckpointPath, request.ModelVersion, request.Threads);
-        var (student, version) = (batcher.Student, request.ModelVersion);
+        // Backends:Student (openai) when configured: the served model answers, and its id keys the prediction cache.
+        var remote = backends.Student;
+        string version = remote?.ModelVersion ?? request.ModelVersion;
         var generator = new WorldGenerator(Profiles.Resolve(request.Split.Profile));
         var samples = new WorldSample[request.Count];
         Parallel.For(0, request.Count, i => samples[i] = generator.Generate(request.Split.Seed, request.Start + i));
@@ -45,7 +47,8 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
             var queries = new StudentQuery[samples.Length];
             Parallel.For(0, samples.Length, i => queries[i] = new StudentQuery(samples[i].Id, samples[i].Question, samples[i].Program, SceneRasterizer.Render(samples[i].Scene, request.ImageSize)));
             // Concurrent requests for this model share forward passes (StudentAnswerBatcher).
-            var answered = await new EmbeddedStudent(student, version, batcher).AnswerAsync(queries, StudentMode.Reasoning, cancellationToken);
+            IStudent student = (IStudent?)remote ?? EmbeddedFor(request, version);
+            var answered = await student.AnswerAsync(queries, StudentMode.Reasoning, cancellationToken);
             for (int i = 0; i < samples.Length; i++)
             {
                 replies[i] = answered[i];
@@ -69,6 +72,12 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
             Correct = correct,
             Failures = failures,
         }, cancellationToken);
+    }
+
+    private EmbeddedStudent EmbeddedFor(EvaluationRequested request, string version)
+    {
+        var batcher = models.Batcher(request.CheckpointPath, request.ModelVersion, request.Threads);
+        return new EmbeddedStudent(batcher.Student, version, batcher);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Answered samples {Start}..{End} with {Version}: {Failures} failures (from cache: {Cached})")]

@@ -1,4 +1,5 @@
 using FailureSynth.Messaging;
+using FailureSynth.Backends;
 using FailureSynth.Events;
 using FailureSynth.Student;
 
@@ -11,8 +12,11 @@ FailureSynth.TinyVlm.Torch.StudentEngineSetup.Configure(builder.Configuration[Fa
 builder.AddLoopService("student").AddSubscription<EvaluationRequested, EvaluationHandler>();
 builder.Services.AddSingleton<StudentModels>();
 builder.AddServedStudent();
+// The student: Backends:Student (openai: a served VLM) when configured, else each request's TinyVLM checkpoint.
+builder.Services.AddServiceBackends(builder.Configuration);
 
 var app = builder.Build();
+app.Services.GetRequiredService<ServiceBackends>(); // a bad Backends section stops the service at start, naming the key
 app.MapDefaultEndpoints();
 app.MapServedStudent();
 app.Run();

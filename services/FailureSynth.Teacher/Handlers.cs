@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using FailureSynth.Backends;
 using FailureSynth.Caching;
 using FailureSynth.Events;
 using FailureSynth.Loop.Contracts;
@@ -24,7 +25,7 @@ internal static class TeacherTelemetry
 }
 
 /// <summary>Locates a failure's first wrong step with the locator the request names (answer-switch by default).</summary>
-public sealed class LocateHandler(IEventBus bus, TeacherPool teachers, TeacherCalls calls) : IIntegrationEventHandler<FailureCollected>
+public sealed class LocateHandler(IEventBus bus, TeacherSource teachers, TeacherCalls calls) : IIntegrationEventHandler<FailureCollected>
 {
     public async Task HandleAsync(FailureCollected e, CancellationToken cancellationToken)
     {
@@ -47,7 +48,7 @@ public sealed class LocateHandler(IEventBus bus, TeacherPool teachers, TeacherCa
 }
 
 /// <summary>Names the one skill missing behind a located step.</summary>
-public sealed class DiagnoseHandler(IEventBus bus, TeacherPool teachers, TeacherCalls calls) : IIntegrationEventHandler<DiagnosisRequested>
+public sealed class DiagnoseHandler(IEventBus bus, TeacherSource teachers, TeacherCalls calls) : IIntegrationEventHandler<DiagnosisRequested>
 {
     public async Task HandleAsync(DiagnosisRequested e, CancellationToken cancellationToken)
     {
@@ -68,7 +69,7 @@ public sealed class DiagnoseHandler(IEventBus bus, TeacherPool teachers, Teacher
 }
 
 /// <summary>Proposes samples for a skill: says how many, then sends them on to rendering in batches of the request's size.</summary>
-public sealed class ProposeHandler(IEventBus bus, TeacherPool teachers, TeacherCalls calls) : IIntegrationEventHandler<SynthesisRequested>
+public sealed class ProposeHandler(IEventBus bus, TeacherSource teachers, TeacherCalls calls) : IIntegrationEventHandler<SynthesisRequested>
 {
     public async Task HandleAsync(SynthesisRequested e, CancellationToken cancellationToken)
     {
@@ -103,7 +104,7 @@ public sealed class ProposeHandler(IEventBus bus, TeacherPool teachers, TeacherC
 }
 
 /// <summary>Retrieves support-pool samples for demands; pools are built once per teacher and pool spec and kept.</summary>
-public sealed class RetrieveHandler(IEventBus bus, TeacherPool teachers, PoolCache pools) : IIntegrationEventHandler<RetrievalRequested>
+public sealed class RetrieveHandler(IEventBus bus, TeacherSource teachers, PoolCache pools) : IIntegrationEventHandler<RetrievalRequested>
 {
     public async Task HandleAsync(RetrievalRequested e, CancellationToken cancellationToken)
     {
@@ -124,10 +125,10 @@ public sealed class RetrieveHandler(IEventBus bus, TeacherPool teachers, PoolCac
     }
 }
 
-/// <summary>The support pools of each embedded teacher.</summary>
+/// <summary>The support pools of each teacher (an embedded one per settings, or the deployment's remote teacher).</summary>
 public sealed class PoolCache
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<EmbeddedTeacher, FailureSynth.Loop.Campaigns.SupportPools> _pools = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ITeacher, FailureSynth.Loop.Campaigns.SupportPools> _pools = new();
 
-    public FailureSynth.Loop.Campaigns.SupportPools For(EmbeddedTeacher teacher) => _pools.GetOrAdd(teacher, t => new FailureSynth.Loop.Campaigns.SupportPools(t));
+    public FailureSynth.Loop.Campaigns.SupportPools For(ITeacher teacher) => _pools.GetOrAdd(teacher, t => new FailureSynth.Loop.Campaigns.SupportPools(t));
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using FailureSynth.Backends;
 using FailureSynth.Events;
 using FailureSynth.Loop.Campaigns;
 using FailureSynth.Messaging;
@@ -48,8 +49,11 @@ public sealed class CampaignRequestException(int status, string message) : Excep
 /// queued). Status is written to the folder, so a restarted Trainer lists past campaigns and resumes the ones
 /// that were running (finished stages are not redone).
 /// </summary>
-public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, DataRoot root, IConfiguration configuration, ILogger<CampaignManager> logger)
+public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, DataRoot root, IConfiguration configuration, ILogger<CampaignManager> logger, ServiceBackends? backends = null)
 {
+    // Hosts that register none (tests of the API alone) get the configuration's, which is embedded unless it says otherwise.
+    private ServiceBackends Backends { get; } = backends ?? ServiceBackends.From(configuration);
+
     public const string StatusFile = "campaign-status.json";
     public const string ConfigFile = "campaign.yaml";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -96,7 +100,8 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
             throw new CampaignRequestException(400, e.Message);
         }
         // A caller is not this machine's user: no path outside the data root, no budget over the server's limits.
-        var problems = config.ConfinedPathProblems(ConfigRoot).Concat(Options.Limits.Problems(config, " on this server")).ToList();
+        // The services answer with the deployment's backends (Backends:Teacher, Backends:Student): a campaign asking for others is refused, not silently changed.
+        var problems = config.ConfinedPathProblems(ConfigRoot).Concat(Options.Limits.Problems(config, " on this server")).Concat(Backends.Mismatches(config)).ToList();
         if (problems.Count > 0) throw new CampaignRequestException(400, "the request body: " + string.Join("; ", problems));
         int active = _campaigns.Values.Count(e => !e.Status.Finished);
         if (active >= Options.ActiveCampaigns)
@@ -189,6 +194,8 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
             {
                 CampaignId = entry.Id,
                 Workers = (_, _, _) => new BusWorkers(bus, router, root, entry.Id, session, entry.Config, Stall, BatchSize),
+                // Named in the dataset's provenance; the stage work itself runs in the services.
+                Teacher = Backends.Teacher,
             };
             runner.Note += note => LogNote(logger, entry.Id, note);
             var progress = new Progress(entry, this);

@@ -1,3 +1,4 @@
+using FailureSynth.Backends;
 using FailureSynth.Events;
 using FailureSynth.Messaging;
 using FailureSynth.Trainer;
@@ -19,6 +20,8 @@ builder.AddLoopService("trainer", concurrentHandlers: 8)
     .AddSubscription<SamplesRetrieved, ReplyHandlers>();
 builder.Services.AddSingleton<ReplyRouter>();
 builder.Services.AddSingleton<CampaignManager>();
+// The deployment's backends (Backends:Teacher, Backends:Student): campaigns asking for others are refused.
+builder.Services.AddServiceBackends(builder.Configuration);
 builder.Services.AddSingleton<SynthesisBench>();
 builder.Services.AddOpenApi();
 

@@ -7,26 +7,29 @@ namespace FailureSynth.Backends;
 /// <summary>The remote backends a campaign config asks for (null where the role stays embedded).</summary>
 public sealed class RemoteBackends : IDisposable
 {
-    private RemoteBackends(SemanticKernelTeacher? teacher, OpenAIStudent? student)
+    private RemoteBackends(SemanticKernelTeacher? teacher, OpenAIStudent? student, OpenAIImageSynth? images)
     {
         Teacher = teacher;
         Student = student;
+        Images = images;
     }
 
     public SemanticKernelTeacher? Teacher { get; }
     public OpenAIStudent? Student { get; }
+    public OpenAIImageSynth? Images { get; }
 
     public static RemoteBackends For(CampaignConfig config, ICallCache? cache = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var teacher = config.Teacher.Remote() is { } t ? new SemanticKernelTeacher(t, cache) { AcceptImageDescriptions = config.Images?.Backend == "openai" } : null;
         var student = config.Student.Remote() is { } s ? new OpenAIStudent(s) : null;
-        return new RemoteBackends(teacher, student);
+        var images = config.Images?.Remote() is { } i ? new OpenAIImageSynth(i) : null;
+        return new RemoteBackends(teacher, student, images);
     }
 
     /// <summary>The runner with these backends in place.</summary>
     public CampaignRunner Runner(CampaignConfig config, string output, string? configDirectory = null) =>
-        new(config, output, configDirectory) { Teacher = Teacher, Student = Student is null ? null : _ => Student };
+        new(config, output, configDirectory) { Teacher = Teacher, Student = Student is null ? null : _ => Student, Images = Images };
 
     /// <summary>Writes the teacher's call log (teacher-calls.jsonl) beside the report; returns its path, or null without a remote teacher.</summary>
     public string? WriteCallLog(string output)
@@ -41,5 +44,6 @@ public sealed class RemoteBackends : IDisposable
     {
         Teacher?.Dispose();
         Student?.Dispose();
+        Images?.Dispose();
     }
 }

@@ -24,12 +24,12 @@ public sealed class TeacherEndpointException(string message, Exception? inner = 
 /// (<see cref="Log"/>). Transport retries, timeouts and the concurrency limit are <see cref="EndpointHandler"/>'s.
 /// Calls are cached by endpoint, model and a hash of the rendered prompt and settings.
 /// </summary>
-public sealed partial class SemanticKernelTeacher : ITeacher, IDisposable
+public sealed partial class SemanticKernelTeacher : ITeacher, IImageReader, IDisposable
 {
     /// <summary>Replies asked for per call before a bad one is recorded as a rejection.</summary>
     public const int ReplyAttempts = 3;
 
-    private static readonly string[] FunctionNames = ["score-answers", "diagnose-skill", "propose", "judge", "describe-skill"];
+    private static readonly string[] FunctionNames = ["score-answers", "diagnose-skill", "propose", "judge", "describe-skill", "read-answer"];
     private readonly ModelEndpoint _endpoint;
     private readonly ICallCache? _cache;
     private readonly HttpClient _http;
@@ -165,6 +165,22 @@ public sealed partial class SemanticKernelTeacher : ITeacher, IDisposable
         var reply = await CallAsync("judge", task, settings, dataUri, r => (verdict = TeacherReplies.Verdict(r.Content).Verdict) is null ? TeacherReplies.Verdict(r.Content).Problem : null, cancellationToken).ConfigureAwait(false);
         // A rejected verdict scores 1: the filter then refuses the sample, with the reason.
         return reply.Value is null ? new JudgeVerdict(1, $"the judge's reply was rejected after {ReplyAttempts} attempts: {reply.Reason}") : verdict!;
+    }
+
+    /// <summary>
+    /// The answer check of a sample drawn from a description: the teacher answers the question from the picture, without
+    /// being told the proposed answer (so it cannot just agree). Structured reply, checked like the others.
+    /// </summary>
+    public async Task<ImageReading> ReadAnswerAsync(TeacherQuestion question, RgbImage image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        ArgumentNullException.ThrowIfNull(image);
+        var task = new JsonObject { ["task"] = TeacherTasks.ReadAnswer, ["question"] = TeacherTasks.Question(question) };
+        string dataUri = "data:image/png;base64," + Convert.ToBase64String(PngEncoder.Encode(image));
+        string? answer = null;
+        var reply = await CallAsync("read-answer", task, Structured("image_answer", TeacherReplies.ReadingSchema(), strict: true), dataUri,
+            r => (answer = TeacherReplies.Reading(r.Content).Answer) is null ? TeacherReplies.Reading(r.Content).Problem : null, cancellationToken).ConfigureAwait(false);
+        return reply.Value is null ? new ImageReading(null, $"the reply was rejected after {ReplyAttempts} attempts: {reply.Reason}") : new ImageReading(answer, null);
     }
 
     public async Task<string> DescribeRequiredSkillAsync(TeacherQuestion question, string? answer, CancellationToken cancellationToken)

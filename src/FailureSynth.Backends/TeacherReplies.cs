@@ -49,6 +49,14 @@ public static partial class TeacherReplies
         return (new JudgeVerdict(score, reason!), null);
     }
 
+    /// <summary>The answer read off a picture in a reply, or the reason it is refused.</summary>
+    public static (string? Answer, string? Problem) Reading(string content)
+    {
+        if (Object(content, ["answer"], out var o) is { } problem) return (null, problem);
+        if (Text(o!, "answer", MaxAnswerChars, required: true, out string? answer) is { } p) return (null, p);
+        return (answer!.Trim(), null);
+    }
+
     /// <summary>
     /// The proposals of a reply. A reply of the wrong shape is refused as a whole (<c>Problem</c>); a well-formed reply
     /// keeps its valid proposals and lists each dropped one with its reason.
@@ -201,6 +209,14 @@ public static partial class TeacherReplies
             ["skill_key"] = new JsonObject { ["type"] = new JsonArray("string", "null"), ["enum"] = new JsonArray([.. SkillTaxonomy.All.Select(s => (JsonNode?)JsonValue.Create(s.Key)), null]) },
         },
         ["required"] = new JsonArray("text", "skill_key"),
+        ["additionalProperties"] = false,
+    }.ToJsonString();
+
+    public static string ReadingSchema() => new JsonObject
+    {
+        ["type"] = "object",
+        ["properties"] = new JsonObject { ["answer"] = new JsonObject { ["type"] = "string" } },
+        ["required"] = new JsonArray("answer"),
         ["additionalProperties"] = false,
     }.ToJsonString();
 

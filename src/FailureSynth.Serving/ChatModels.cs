@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FailureSynth.Loop.Common;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Teacher;
 using FailureSynth.TinyVlm;
@@ -69,8 +70,11 @@ public sealed class StudentChatModel(TinyVlmStudent student, string id) : IChatM
 /// The embedded teacher as an OpenAI-compatible chat model. It answers FailureSynth's teacher prompts (the task is the
 /// <c>```json</c> block of the user message, see <see cref="TeacherTasks"/>): scores as one label token per candidate
 /// with log-probabilities, diagnoses, proposals and verdicts as JSON text, exactly what the embedded teacher computes.
+/// Given <paramref name="pictures"/> (the memory of a served ShapesWorld image model), about half its proposals (by id)
+/// carry an image description in <see cref="SceneDescriptions"/>' form instead of the scene; it judges such a proposal's
+/// picture against the described scene and reads answers off the pictures that image model drew.
 /// </summary>
-public sealed class TeacherChatModel(EmbeddedTeacher teacher) : IChatModel
+public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pictures = null) : IChatModel
 {
     public string Id => teacher.Name;
 
@@ -104,6 +108,9 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher) : IChatModel
                     int n = task["n"]!.GetValue<int>();
                     if (n is < 0 or > 4096) throw ChatRequest.Invalid($"task.n must be 0..4096 (got {n}).", "messages");
                     var proposals = await teacher.ProposeAsync(new SkillDiagnosis(skill["text"]!.GetValue<string>(), skill["skill_key"]?.GetValue<string>()), null, n, seed, cancellationToken).ConfigureAwait(false);
+                    if (pictures is not null)
+                        proposals = [.. proposals.Select(p => p.Scene is { } scene && (StableHash.Seed("described", p.Id) & 1) == 0
+                            ? p with { Scene = null, ImageDescription = SceneDescriptions.Describe(scene) } : p)];
                     var reply = new JsonObject { ["proposals"] = new JsonArray([.. proposals.Select(p => (JsonNode)TeacherTasks.Proposal(p))]) };
                     return Text(reply.ToJsonString(OpenAIWire.Options), prompt);
                 }
@@ -111,7 +118,12 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher) : IChatModel
                 {
                     var images = request.Images;
                     if (images.Count != 1) throw ChatRequest.Invalid($"A judge request must carry exactly one image; it carries {images.Count}.", "messages");
-                    var verdict = await teacher.JudgeAsync(TeacherTasks.ReadProposal(task["proposal"]), images[0], cancellationToken).ConfigureAwait(false);
+                    var proposal = TeacherTasks.ReadProposal(task["proposal"]);
+                    // A described proposal is judged as the picture of the scene its description states (the embedded judge
+                    // checks each promised object's colour at its place in the picture).
+                    if (proposal.Scene is null && proposal.ImageDescription is { } description)
+                        proposal = SceneDescriptions.TryParse(description, out var described, out _) ? proposal with { Scene = described } : proposal;
+                    var verdict = await teacher.JudgeAsync(proposal, images[0], cancellationToken).ConfigureAwait(false);
                     return Json(new JudgeReply(verdict.Score, verdict.Reason), prompt);
                 }
                 case TeacherTasks.Describe:
@@ -119,8 +131,18 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher) : IChatModel
                     string text = await teacher.DescribeRequiredSkillAsync(TeacherTasks.ReadQuestion(task["question"]), task["answer"]?.GetValue<string>(), cancellationToken).ConfigureAwait(false);
                     return Text(text, prompt);
                 }
+                case TeacherTasks.ReadAnswer:
+                {
+                    var images = request.Images;
+                    if (images.Count != 1) throw ChatRequest.Invalid($"A read_answer request must carry exactly one image; it carries {images.Count}.", "messages");
+                    if (pictures is null) throw ChatRequest.Invalid("This served teacher reads only pictures its own image model drew (serve teacher --image-descriptions).", "messages");
+                    var question = TeacherTasks.ReadQuestion(task["question"]);
+                    // Reads what it can: a picture it drew, with a question whose program it is given; else it says it cannot tell.
+                    string answer = pictures.Find(images[0]) is { } scene && question.Program is { } program ? World.Questions.ProgramExecutor.Execute(program, scene) : "cannot tell";
+                    return Json(new ReadAnswerReply(answer), prompt);
+                }
                 default:
-                    throw ChatRequest.Invalid($"Unknown task '{ChatRequest.Clip(kind)}' (known: {TeacherTasks.Score}, {TeacherTasks.Diagnose}, {TeacherTasks.Propose}, {TeacherTasks.Judge}, {TeacherTasks.Describe}).", "messages");
+                    throw ChatRequest.Invalid($"Unknown task '{ChatRequest.Clip(kind)}' (known: {TeacherTasks.Score}, {TeacherTasks.Diagnose}, {TeacherTasks.Propose}, {TeacherTasks.Judge}, {TeacherTasks.Describe}, {TeacherTasks.ReadAnswer}).", "messages");
             }
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException or NotSupportedException)

@@ -68,6 +68,82 @@ public static class OpenAIEndpoints
         return app;
     }
 
+    /// <summary>The longest image prompt the images endpoint takes (OpenAI's dall-e-3 limit).</summary>
+    public const int MaxImagePromptChars = 4000;
+
+    /// <summary>
+    /// <c>POST /v1/images/generations</c> of <paramref name="model"/>: one square picture per request, always as
+    /// <c>b64_json</c> (a PNG; this server hands out no URLs), every refusal in OpenAI's error shape. The same key and
+    /// rate limit as <see cref="MapOpenAIModel"/>.
+    /// </summary>
+    public static IEndpointRouteBuilder MapOpenAIImages(this IEndpointRouteBuilder app, IImageModel model, ServeLimits? limits = null, ApiKey? key = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var l = limits ?? new ServeLimits();
+        var images = app.MapPost("/v1/images/generations", async (HttpContext http, ILoggerFactory loggers) =>
+        {
+            try
+            {
+                if (http.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+                    throw new OpenAIRequestException(415, "The request must be JSON (Content-Type: application/json).", code: "unsupported_media_type");
+                byte[] body = await ReadBodyAsync(http.Request, l.MaxRequestBytes, http.RequestAborted).ConfigureAwait(false);
+                var (prompt, size) = ReadImageRequest(body, model.Id, l);
+                var image = await model.GenerateAsync(prompt, size, http.RequestAborted).ConfigureAwait(false);
+                string png = Convert.ToBase64String(FailureSynth.Imaging.PngEncoder.Encode(image));
+                return Results.Json(new ImagesResponse(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), [new ImageDatum(png, null, null)]), OpenAIWire.Options);
+            }
+            catch (OpenAIRequestException e)
+            {
+                return Error(e);
+            }
+            catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+            {
+                return Results.Empty;
+            }
+            catch (Exception e)
+            {
+                loggers.CreateLogger("FailureSynth.Serving").LogError(e, "The served image model {Model} failed on a request", model.Id);
+                return Error(new OpenAIRequestException(500, "The served image model failed on this request; the server log has the details.", "server_error", code: "internal_error"));
+            }
+        });
+        images.RequireRateLimiting(ServedModelSecurity.RatePolicy);
+        if (key is not null) images.AddEndpointFilter((context, next) => ServedModelSecurity.RequireKey(key, context, next));
+        return app;
+    }
+
+    /// <summary>The prompt and the side of a validated images request: model, prompt, n = 1, a square size, response_format b64_json.</summary>
+    public static (string Prompt, int Size) ReadImageRequest(ReadOnlySpan<byte> body, string modelId, ServeLimits limits)
+    {
+        JsonDocument document;
+        try { document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 8 }); }
+        catch (JsonException e) { throw new OpenAIRequestException(400, $"The request body is not valid JSON: {e.Message}", code: "invalid_json"); }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw ChatRequest.Invalid("The request body must be a JSON object.", null);
+            string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            string model = Str("model") is { Length: > 0 } m ? m : throw ChatRequest.Invalid("model must be a non-empty string.", "model");
+            if (model != modelId)
+                throw new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(model)}' does not exist; this server draws with '{modelId}'.", param: "model", code: "model_not_found");
+            string prompt = Str("prompt") is { } p && !string.IsNullOrWhiteSpace(p) ? p : throw ChatRequest.Invalid("prompt must be a non-empty string.", "prompt");
+            if (prompt.Length > MaxImagePromptChars) throw ChatRequest.Invalid($"prompt has {prompt.Length} characters; at most {MaxImagePromptChars}.", "prompt");
+            if (root.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null && !(n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out int count) && count == 1))
+                throw ChatRequest.Invalid("n must be 1 on this server.", "n");
+            if (root.TryGetProperty("response_format", out var rf) && rf.ValueKind != JsonValueKind.Null && !(rf.ValueKind == JsonValueKind.String && rf.GetString() == "b64_json"))
+                throw ChatRequest.Invalid("response_format must be b64_json: this server hands out no image URLs.", "response_format");
+            int size = 1024;
+            if (root.TryGetProperty("size", out var sz) && sz.ValueKind != JsonValueKind.Null)
+            {
+                string[] sides = sz.ValueKind == JsonValueKind.String ? sz.GetString()!.Split('x') : [];
+                if (sides.Length != 2 || !int.TryParse(sides[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int w)
+                    || !int.TryParse(sides[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int h) || w != h || w < 16 || w > limits.MaxImageSide)
+                    throw ChatRequest.Invalid($"size must be a square 'NxN' with N in 16..{limits.MaxImageSide}.", "size");
+                size = w;
+            }
+            return (prompt, size);
+        }
+    }
+
     /// <summary>
     /// What <c>POST /v1/chat/completions</c> does with a request body once it is read: parse and check it, refuse another
     /// model, ask the model. Every refusal is an <see cref="OpenAIRequestException"/> (4xx); anything else thrown is a
@@ -92,7 +168,9 @@ public static class OpenAIEndpoints
     /// the served models' defences (<see cref="ServedModelSecurity"/>). With <paramref name="key"/> every /v1 request
     /// needs it (<c>failuresynth serve</c> always sets one); without, the server answers anyone on this machine (tests).
     /// </summary>
-    public static async Task<WebApplication> StartAsync(IChatModel model, int port, ServeLimits? limits = null, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default, ApiKey? key = null)
+    /// <param name="images">An image model also served on the same port (<c>POST /v1/images/generations</c>), or null.</param>
+    public static async Task<WebApplication> StartAsync(IChatModel model, int port, ServeLimits? limits = null, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default, ApiKey? key = null,
+        IImageModel? images = null)
     {
         var l = limits ?? new ServeLimits();
         var builder = WebApplication.CreateSlimBuilder();
@@ -102,6 +180,7 @@ public static class OpenAIEndpoints
         var app = builder.Build();
         app.UseServedModelSecurity();
         app.MapOpenAIModel(model, l, key);
+        if (images is not null) app.MapOpenAIImages(images, l, key);
         app.MapFallback((HttpContext http) => Error(new OpenAIRequestException(404, $"No route {http.Request.Method} {ChatRequest.Clip(http.Request.Path.Value ?? "")}; this server answers GET /v1/models and POST /v1/chat/completions.", code: "not_found")));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         return app;

@@ -21,6 +21,7 @@ public static class TeacherTasks
     public const string Propose = "propose";
     public const string Judge = "judge";
     public const string Describe = "describe_skill";
+    public const string ReadAnswer = "read_answer";
 
     public static JsonSerializerOptions Options => OpenAIWire.Options;
 
@@ -101,6 +102,9 @@ public static class TeacherTasks
 
 /// <summary>The diagnose call's structured reply.</summary>
 public sealed record DiagnosisReply([property: JsonRequired] string Text, string? SkillKey);
+
+/// <summary>The read-answer call's structured reply: the answer the teacher reads off a picture.</summary>
+public sealed record ReadAnswerReply([property: JsonRequired] string Answer);
 
 /// <summary>The judge call's structured reply.</summary>
 public sealed record JudgeReply([property: JsonRequired] int Score, [property: JsonRequired] string Reason);

@@ -204,7 +204,7 @@ public sealed class ReplayTests
         Assert.Equal((64, 64), (image.Width, image.Height));
         var request = JsonNode.Parse(server.Requests.First().Body)!;
         Assert.Equal(("/v1/images/generations", "b64_json", "64x64"), (server.Requests.First().Path, request["response_format"]!.GetValue<string>(), request["size"]!.GetValue<string>()));
-        var e = await Assert.ThrowsAsync<IOException>(() => images.GenerateAsync("a red circle", 64, default));
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => images.GenerateAsync("a red circle", 64, default));
         Assert.Contains("no b64_json image", e.Message, StringComparison.Ordinal);
     }
 

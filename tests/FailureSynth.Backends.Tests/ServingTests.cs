@@ -153,6 +153,30 @@ public sealed class BackendConfigTests
     }
 
     [Fact]
+    public async Task An_image_endpoint_needs_the_semantic_kernel_teacher_and_a_synthesising_campaign()
+    {
+        const string Images = "\nimages: { backend: openai, endpoint: 'http://127.0.0.1:8002/v1', model: gpt-image-1 }\n";
+        var embedded = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(Base() + Images, "c.yaml"));
+        Assert.Contains("images.backend openai needs teacher.backend semantic-kernel", embedded.Message, StringComparison.Ordinal);
+        const string Teacher = ", backend: semantic-kernel, endpoint: 'http://127.0.0.1:8000/v1', model: m";
+        var retrieve = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(Base(Teacher) + Images + "prescription: retrieve\n", "c.yaml"));
+        Assert.Contains("prescription retrieve uses none", retrieve.Message, StringComparison.Ordinal);
+        var config = CampaignConfig.Parse(Base(Teacher) + Images, "c.yaml");
+        Assert.Equal(("images", "gpt-image-1"), (config.Images!.Remote()!.Role, config.Images.Remote()!.Model));
+        // The runner refuses to start without the client the images section asks for, instead of dropping every described sample.
+        string folder = Path.Combine(Path.GetTempPath(), "fs-images-refused-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var e = await Assert.ThrowsAsync<CampaignConfigException>(() => new CampaignRunner(config, folder).RunAsync(null, default));
+            Assert.Contains("given no image endpoint", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Remote_roles_resolve_with_defaults_and_embedded_configs_serialise_as_before()
     {
         var remote = CampaignConfig.Parse(Base(", backend: semantic-kernel, endpoint: 'http://127.0.0.1:8000/v1', model: teacher-model, api_key_env: FS_TEACHER_KEY"), "c.yaml");

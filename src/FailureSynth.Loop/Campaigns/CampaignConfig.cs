@@ -285,10 +285,12 @@ public sealed class CampaignConfig
         if (Images is { } images)
         {
             ModelEndpoint.Check("images", ["rasterizer", "openai"], images.Backend, images.Endpoint, images.Model, images.ApiKeyEnv, images.TimeoutS, images.MaxConcurrency, p);
-            // The image client exists (OpenAIImageSynth), but the filter verifies ShapesWorld scenes only: a campaign would
-            // drop every description-only sample, so the key is refused rather than silently doing nothing.
-            if (images.Backend == "openai")
-                p.Add("images.backend openai is not used by campaigns yet: the quality filter verifies ShapesWorld scene specs only (docs/backends.md); remove the images section");
+            // Described samples have no scene to re-execute: their answer check and judge are the teacher's reading of the
+            // picture, which the embedded teacher cannot do (it proposes scene specs only and does not read pictures).
+            if (images.Backend == "openai" && Teacher.Backend != "semantic-kernel")
+                p.Add("images.backend openai needs teacher.backend semantic-kernel: the teacher writes the image descriptions and checks the pictures (the embedded teacher proposes scene specs only)");
+            if (images.Backend == "openai" && Prescription == "retrieve")
+                p.Add("images.backend openai draws synthesised proposals; prescription retrieve uses none: remove the images section");
         }
         // A served student is a fixed model: the campaign fine-tunes a local copy, which the endpoint never serves,
         // so a second iteration would evaluate the unchanged remote model while training its own.

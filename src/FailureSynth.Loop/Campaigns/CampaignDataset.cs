@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FailureSynth.Datasets;
+using FailureSynth.Imaging;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.World;
 using FailureSynth.World.Rendering;
@@ -17,14 +18,15 @@ public static class CampaignDataset
     /// <summary>At most this many failures are listed in a sample's provenance (the count is always given).</summary>
     public const int FailuresListed = 5;
 
+    /// <param name="outputDirectory">The campaign's output folder, where the pictures of described samples are stored (<see cref="StoredSample.GeneratedImage"/>).</param>
     public static DatasetManifest Write(string directory, string name, string teacherName,
-        IReadOnlyList<(int Iteration, StoredSample Sample)> samples, IReadOnlyDictionary<string, LocatedStep> located, int imageSize)
+        IReadOnlyList<(int Iteration, StoredSample Sample)> samples, IReadOnlyDictionary<string, LocatedStep> located, int imageSize, string? outputDirectory = null)
     {
         using var writer = new DatasetWriter(directory, $"failuresynth_{name}", new DatasetWriterOptions(Overwrite: true));
         foreach (var (iteration, stored) in samples.OrderBy(s => s.Iteration).ThenBy(s => s.Sample.Proposal.Id, StringComparer.Ordinal))
         {
             var p = stored.Proposal;
-            var example = CampaignRunner.ToExample(stored, imageSize);
+            var example = CampaignRunner.ToExample(stored, imageSize, outputDirectory);
             var vqa = new VqaSample(
                 Id: p.Id,
                 Image: DatasetLayout.ImagePath(p.Id),
@@ -69,7 +71,27 @@ public static class CampaignDataset
                 ["scene"] = JsonSerializer.SerializeToNode(p.Scene, WorldJson.Options),
                 ["program"] = JsonSerializer.SerializeToNode(p.Program, WorldJson.Options),
             };
-            writer.Add(new DatasetRecord(vqa, SceneRasterizer.RenderPng(p.Scene!, imageSize), provenance));
+            byte[] png;
+            if (p.Scene is null)
+            {
+                // No scene: the picture is the image endpoint's, checked by the teacher; the provenance says so.
+                png = PngEncoder.Encode(example.Image);
+                provenance["image"] = new JsonObject
+                {
+                    ["backend"] = "openai",
+                    ["model"] = stored.ImageModel,
+                    ["description"] = p.ImageDescription,
+                    ["png_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(png)),
+                };
+                provenance["verification"] = new JsonObject
+                {
+                    ["answer_check"] = "teacher read the answer off the generated image",
+                    ["judge"] = "teacher",
+                    ["scene_reexecution"] = false,
+                };
+            }
+            else png = SceneRasterizer.RenderPng(p.Scene, imageSize);
+            writer.Add(new DatasetRecord(vqa, png, provenance));
         }
         return writer.Complete();
     }

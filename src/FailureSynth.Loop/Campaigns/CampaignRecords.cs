@@ -39,7 +39,13 @@ public sealed record DiagnoseOutput(IReadOnlyList<DiagnosedRecord> Diagnoses);
 public sealed record DiagnosedRecord(string FailureId, SkillDiagnosis Diagnosis);
 
 /// <summary>One accepted prescribed sample as stored (the image is re-rendered from the scene on load).</summary>
-public sealed record StoredSample(SampleProposal Proposal, FilterVerdict Verdict, string Source, string DemandQuery, string? DemandSkill, IReadOnlyList<string> FailureIds);
+/// <param name="GeneratedImage">
+/// For a sample drawn by an image endpoint from a description (no scene to re-render): its PNG, relative to the campaign's
+/// output folder (<c>iter-K/images/ID.png</c>); null for ShapesWorld samples.
+/// </param>
+/// <param name="ImageModel">The image model that drew <paramref name="GeneratedImage"/>.</param>
+public sealed record StoredSample(SampleProposal Proposal, FilterVerdict Verdict, string Source, string DemandQuery, string? DemandSkill, IReadOnlyList<string> FailureIds,
+    string? GeneratedImage = null, string? ImageModel = null);
 
 /// <summary>Output of the prescribe stage.</summary>
 public sealed record PrescribeOutput(string Kind, int Proposed, IReadOnlyList<SkillDemand> Demands, IReadOnlyList<StoredSample> Accepted, IReadOnlyList<FilterVerdict> Verdicts);

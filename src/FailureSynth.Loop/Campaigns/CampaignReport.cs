@@ -31,7 +31,8 @@ public sealed record IterationReport(
     IReadOnlyDictionary<string, double> PerSkillAfter,
     int TrainSteps = 0,
     IReadOnlyDictionary<string, double>? PerSkillBefore = null,
-    IReadOnlyDictionary<string, SkillStanding>? Standings = null)
+    IReadOnlyDictionary<string, SkillStanding>? Standings = null,
+    int? GeneratedImages = null)
 {
     internal static IterationReport From(int k, EvaluateOutput evaluated, LocateOutput located, DiagnoseOutput diagnosed, PrescribeOutput prescribed,
         TrainOutput trained, MeasureOutput measured, IReadOnlyList<Contracts.Failure> analysed, IReadOnlyDictionary<string, SkillStanding>? standings = null)
@@ -65,7 +66,9 @@ public sealed record IterationReport(
             m.AfterPerSkill,
             trained.Steps,
             m.BeforePerSkill,
-            standings is null || standings.Count == 0 ? null : standings);
+            standings is null || standings.Count == 0 ? null : standings,
+            // Samples drawn by the image endpoint (answer-checked and judged by the teacher); absent when none, as before.
+            prescribed.Accepted.Count(s => s.GeneratedImage is not null) is > 0 and int generated ? generated : null);
     }
 
     /// <summary>Proposals not explained by accepted + rejections + surplus; 0 unless a stage file is inconsistent.</summary>

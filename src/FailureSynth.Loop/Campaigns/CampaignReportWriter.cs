@@ -137,7 +137,10 @@ public static class CampaignReportWriter
         parts.AddRange(i.Rejections.Select(kv => string.Create(inv, $"{kv.Value:N0} rejected ({RejectionText(kv.Key)})")));
         parts.Add(string.Create(inv, $"{i.Surplus:N0} passed the filter but were left unused (beyond the skill's share of the budget)"));
         if (i.Unaccounted != 0) parts.Add(string.Create(inv, $"{i.Unaccounted:N0} unaccounted"));
-        return string.Create(inv, $"{i.Proposed:N0} proposed = ") + string.Join(" + ", parts);
+        string generated = i.GeneratedImages is > 0 and int g
+            ? string.Create(inv, $"; {g:N0} of the accepted were drawn by the image endpoint from a description (answer check and judge by the teacher, no scene re-execution)")
+            : "";
+        return string.Create(inv, $"{i.Proposed:N0} proposed = ") + string.Join(" + ", parts) + generated;
     }
 
     /// <summary>A filter reason as a reader says it.</summary>
@@ -145,6 +148,7 @@ public static class CampaignReportWriter
     {
         "Schema" => "malformed proposal",
         "WrongAnswer" => "wrong answer: the program gives another on the scene",
+        "Image" => "the image endpoint's picture was refused",
         "JudgeScore" => "judge score below the threshold",
         "Duplicate" => "duplicate of an earlier sample",
         "SkillCap" => "skill already at its cap",

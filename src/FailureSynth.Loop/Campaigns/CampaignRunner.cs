@@ -55,6 +55,12 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     /// </summary>
     public Func<EvaluationWork, IStudent>? Student { get; init; }
 
+    /// <summary>
+    /// The image endpoint for proposals that carry an image description (<c>images.backend: openai</c>), built by the caller
+    /// as the remote teacher is; null: the ShapesWorld rasteriser draws every sample and described proposals are rejected.
+    /// </summary>
+    public IImageSynth? Images { get; init; }
+
     public async Task<CampaignResult> RunAsync(IProgress<CampaignProgress>? progress, CancellationToken cancellationToken)
     {
         using var activity = CampaignTelemetry.StartCampaign(Id, config.Name);
@@ -75,6 +81,11 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var context = StudentCompute.CreateContext(threads);
         Directory.CreateDirectory(_out);
         GuardConfig();
+        if (config.Images?.Backend == "openai" && Images is null)
+            throw new CampaignConfigException("images.backend openai: this runner was given no image endpoint (failuresynth campaign run builds it from the images section).");
+        // The services' pipeline carries checks between processes without pixels; a described sample's image exists only here.
+        if (Images is not null && Workers is not null)
+            throw new CampaignConfigException("images.backend openai runs in-process only (failuresynth campaign run): the services do not carry generated images between them yet.");
 
         var teacher = Teacher ?? new EmbeddedTeacher(config.Teacher.ToOptions());
         var baseSamples = Generate(config.Student.Base);
@@ -89,7 +100,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var allLocated = new Dictionary<string, LocatedStep>(StringComparer.Ordinal);
         EvaluationReport? baseReport = null;
         var locator = CreateLocator(teacher);
-        var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions())) { Student = Student };
+        var workers = Workers?.Invoke(context, teacher, locator) ?? new InProcessWorkers(context, teacher, locator, new QualityFilter(teacher, config.Filter.ToOptions()) { Images = Images }) { Student = Student };
         // What each skill gained for the data it got; it steers the next prescription (recomputed from the stage files on resume).
         IReadOnlyDictionary<string, SkillStanding> standings = new Dictionary<string, SkillStanding>(StringComparer.Ordinal);
         for (int k = 1; k <= config.Iterations; k++)
@@ -124,7 +135,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             var work = analysed.Select(f => new DiagnosedFailure(f, steps[f.Id], diagnoses[f.Id])).ToList();
             var prescribed = await StageAsync(dir, k, CampaignStages.Prescribe, progress, async report =>
             {
-                var output = await PrescribeAsync(teacher, workers, work, k, duplicates, standings, report, cancellationToken).ConfigureAwait(false);
+                var output = await PrescribeAsync(teacher, workers, work, k, dir, duplicates, standings, report, cancellationToken).ConfigureAwait(false);
                 CampaignTelemetry.Prescribed(config.Name, k, output);
                 return output;
             }).ConfigureAwait(false);
@@ -135,7 +146,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             var trained = await StageAsync(dir, k, CampaignStages.Train, progress, report =>
             {
                 var watch = Stopwatch.StartNew();
-                var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize)).ToList();
+                var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize, _out)).ToList();
                 var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
                 var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, options, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
                     new SyncProgress<TrainingProgress>(p => report(p.Step, p.TotalSteps)), cancellationToken);
@@ -172,7 +183,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         baseReport ??= Read<EvaluationReport>(Path.Combine(_out, "base-eval.json"));
         string datasetDirectory = Path.Combine(_out, "dataset");
         progress?.Report(new CampaignProgress(config.Iterations, "dataset", 0, allAccepted.Count));
-        var manifest = CampaignDataset.Write(datasetDirectory, config.Name, teacher.Name, allAccepted, allLocated, imageSize);
+        var manifest = CampaignDataset.Write(datasetDirectory, config.Name, teacher.Name, allAccepted, allLocated, imageSize, _out);
         var report = CampaignReport.Build(config, baseInfo, baseReport!, iterations, manifest);
         string reportPath = CampaignReportWriter.Write(_out, report);
         return new CampaignResult(_out, datasetDirectory, reportPath, report);
@@ -192,7 +203,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     private int TrainSteps(IReadOnlyDictionary<string, SkillStanding> standings, IReadOnlyList<SkillDemand> demands) =>
         config.Budget.FixedPlan == true ? config.Budget.TrainSteps : GainLedger.Steps(config.Budget.TrainSteps, standings, demands);
 
-    private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, IDuplicateRegistry duplicates,
+    private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, string dir, IDuplicateRegistry duplicates,
         IReadOnlyDictionary<string, SkillStanding> standings, Action<long, long> report, CancellationToken cancellationToken)
     {
         var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose, config.Contrast,
@@ -207,20 +218,59 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         }
         else
         {
-            var synthesizer = new Synthesizer(workers.Proposals, new QualityFilter(teacher, config.Filter.ToOptions()));
+            var synthesizer = new Synthesizer(workers.Proposals, new QualityFilter(teacher, config.Filter.ToOptions()) { Images = Images });
             result = await synthesizer.PrescribeAsync(demands, seed, duplicates, new SyncProgress<int>(n => report(n, config.Budget.Samples)), cancellationToken).ConfigureAwait(false);
         }
         report(result.Samples.Count, config.Budget.Samples);
         var stored = result.Samples
-            .Select(s => new StoredSample(s.Sample.Proposal, s.Sample.Verdict, s.Source, s.Demand.Query, s.Demand.SkillKey, s.FailureIds))
+            .Select(s => new StoredSample(s.Sample.Proposal, s.Sample.Verdict, s.Source, s.Demand.Query, s.Demand.SkillKey, s.FailureIds,
+                s.Sample.Proposal.Scene is null ? StoreGeneratedImage(dir, s.Sample) : null, s.Sample.Proposal.Scene is null ? Images?.Name : null))
             .OrderBy(s => s.Proposal.Id, StringComparer.Ordinal).ToList();
         return new PrescribeOutput(config.Prescription, result.Proposed, demands, stored, [.. result.Verdicts.OrderBy(v => v.ProposalId, StringComparer.Ordinal)]);
     }
 
-    /// <summary>The training example of a stored sample: its scene re-rendered, its verified program's exact rationale.</summary>
-    public static StudentExample ToExample(StoredSample s, int imageSize)
+    /// <summary>
+    /// Writes the picture of a described sample (it cannot be re-rendered) to <c>iter-K/images/ID.png</c> before the stage
+    /// file that names it; returns that path relative to the output folder. The id becomes a file name, so only ids made
+    /// of letters, digits, '-' and '_' are taken (the teacher's replies are checked for that form too).
+    /// </summary>
+    private string StoreGeneratedImage(string dir, Filter.AcceptedSample sample)
+    {
+        string id = sample.Proposal.Id;
+        if (id.Length is 0 or > 64 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw new InvalidDataException($"The proposal id '{id[..Math.Min(id.Length, 64)]}' cannot name an image file (letters, digits, '-', '_' only).");
+        string path = Path.Combine(dir, "images", id + ".png");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicWrite(path, Imaging.PngEncoder.Encode(sample.Image));
+        return Path.GetRelativePath(_out, path);
+    }
+
+    /// <summary>The picture of a described sample, read back from the output folder and checked (a PNG of the campaign's size).</summary>
+    public static Imaging.RgbImage GeneratedImage(StoredSample s, int imageSize, string outputDirectory)
+    {
+        string path = Path.GetFullPath(Path.Combine(outputDirectory, s.GeneratedImage!));
+        if (!path.StartsWith(Path.GetFullPath(outputDirectory) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new InvalidDataException($"The stored image '{s.GeneratedImage}' of {s.Proposal.Id} lies outside the campaign folder {outputDirectory}.");
+        var image = Imaging.PngDecoder.DecodeFile(path);
+        if (image.Width != imageSize || image.Height != imageSize)
+            throw new InvalidDataException($"The stored image {path} is {image.Width}x{image.Height}; the campaign's student reads {imageSize}x{imageSize}.");
+        return image;
+    }
+
+    /// <summary>
+    /// The training example of a stored sample: its scene re-rendered, its verified program's exact rationale; for a sample
+    /// drawn from a description, its stored picture, the answer the teacher read, no rationale (nothing to derive it from).
+    /// </summary>
+    public static StudentExample ToExample(StoredSample s, int imageSize, string? outputDirectory = null)
     {
         var p = s.Proposal;
+        if (p.Scene is null)
+        {
+            if (s.GeneratedImage is null || outputDirectory is null)
+                throw new InvalidDataException($"Sample {p.Id} has neither a scene nor a stored image to train on.");
+            return new StudentExample(p.Id, GeneratedImage(s, imageSize, outputDirectory), p.Question, s.Verdict.VerifiedAnswer ?? p.Answer,
+                p.Program is null ? null : World.Questions.QuestionKeys.Of(p.Program.Family), p.SkillKey is { } key ? [key] : [], [], p.Program);
+        }
         var steps = World.Questions.Reasoning.Decompose(p.Program!, p.Scene!);
         return new StudentExample(p.Id, SceneRasterizer.Render(p.Scene!, imageSize), p.Question, s.Verdict.VerifiedAnswer ?? p.Answer,
             World.Questions.QuestionKeys.Of(p.Program!.Family), World.Skills.ProgramSkills.For(p.Program!, p.Scene!),

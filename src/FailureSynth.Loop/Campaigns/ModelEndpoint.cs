@@ -22,7 +22,7 @@ public sealed record ModelEndpoint(string Role, string Backend, Uri Endpoint, st
         return key;
     }
 
-    internal static ModelEndpoint? From(string role, string? backend, string? endpoint, string? model, string? apiKeyEnv, double? timeoutS, int? maxConcurrency)
+    public static ModelEndpoint? From(string role, string? backend, string? endpoint, string? model, string? apiKeyEnv, double? timeoutS, int? maxConcurrency)
     {
         if (backend is null or "embedded" or "rasterizer") return null;
         return new ModelEndpoint(role, backend, new Uri(endpoint!, UriKind.Absolute), model!, apiKeyEnv,
@@ -30,7 +30,7 @@ public sealed record ModelEndpoint(string Role, string Backend, Uri Endpoint, st
     }
 
     /// <summary>Every problem of a role's backend keys, each naming its key.</summary>
-    internal static void Check(string role, string[] backends, string? backend, string? endpoint, string? model, string? apiKeyEnv, double? timeoutS, int? maxConcurrency, List<string> p)
+    public static void Check(string role, string[] backends, string? backend, string? endpoint, string? model, string? apiKeyEnv, double? timeoutS, int? maxConcurrency, List<string> p)
     {
         string local = backends[0];
         if (backend is not null && !backends.Contains(backend))

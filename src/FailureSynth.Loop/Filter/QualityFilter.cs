@@ -26,7 +26,7 @@ public sealed record FilterOptions(int JudgeThreshold = 3, int PerSkillCap = 200
 
 /// <summary>Why a proposal was rejected (or that it was accepted); the report charts these.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<FilterReason>))]
-public enum FilterReason { Accepted, Schema, WrongAnswer, JudgeScore, Duplicate, SkillCap }
+public enum FilterReason { Accepted, Schema, WrongAnswer, JudgeScore, Duplicate, SkillCap, Image }
 
 /// <summary>The filter's decision on one proposal, with the reason and the scores it was based on.</summary>
 public sealed record FilterVerdict(string ProposalId, FilterReason Reason, string Detail, int? JudgeScore, string? VerifiedAnswer)
@@ -59,6 +59,13 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
 {
     public FilterOptions Options { get; } = Validated(options);
 
+    /// <summary>
+    /// The image endpoint that draws proposals carrying an image description instead of a scene (<c>images.backend:
+    /// openai</c>); null: such proposals are rejected. Their answer check and judge come from the teacher, which must
+    /// then be an <see cref="IImageReader"/>.
+    /// </summary>
+    public IImageSynth? Images { get; init; }
+
     /// <summary>The near-duplicate key of a proposal: SHA-256 of its canonical scene and normalised question.</summary>
     public static string DuplicateKey(SampleProposal proposal) =>
         StableHash.Hex(proposal.Scene is null ? proposal.ImageDescription ?? "" : WorldJson.Serialize(proposal.Scene),
@@ -87,6 +94,7 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
     {
         ArgumentNullException.ThrowIfNull(proposal);
         var p = proposal;
+        if (p.Scene is null && p.ImageDescription is not null) return await CheckDescribedAsync(p, cancellationToken).ConfigureAwait(false);
         if (SchemaProblem(p) is { } problem) return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.Schema, problem, null, null), null, null);
         string verified = ProgramExecutor.Execute(p.Program!, p.Scene!);
         if (!string.Equals(verified, p.Answer.Trim(), StringComparison.OrdinalIgnoreCase))
@@ -95,6 +103,57 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
         JudgeVerdict? verdict = Options.UseJudge ? await judge.JudgeAsync(p, image, cancellationToken).ConfigureAwait(false) : null;
         return new ProposalCheck(p, null, verified, verdict) { Image = image };
     }
+
+    /// <summary>
+    /// A proposal with an image description: no scene to re-execute the program on, so the picture comes from the image
+    /// endpoint (validated there: a PNG of the asked size), the answer check is the teacher reading the answer off that
+    /// picture (without being told the proposed answer), and the judge is the teacher's, as for any proposal.
+    /// </summary>
+    private async Task<ProposalCheck> CheckDescribedAsync(SampleProposal p, CancellationToken cancellationToken)
+    {
+        if (DescribedSchemaProblem(p) is { } problem) return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.Schema, problem, null, null), null, null);
+        if (Images is null)
+            return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.Image, "an image description, but no image endpoint is configured (images.backend: openai)", null, null), null, null);
+        if (judge is not IImageReader reader)
+            return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.Image, $"the teacher {judge.Name} cannot read answers off pictures, so a described sample cannot be answer-checked", null, null), null, null);
+        RgbImage image;
+        try
+        {
+            image = await Images.GenerateAsync(p.ImageDescription!, imageSize, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.Image, "the image endpoint's reply was refused: " + e.Message, null, null), null, null);
+        }
+        var reading = await reader.ReadAnswerAsync(new TeacherQuestion(p.Question, p.Program is null ? null : QuestionKeys.Of(p.Program.Family), p.Program), image, cancellationToken).ConfigureAwait(false);
+        if (reading.Answer is not { } read)
+            return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.WrongAnswer, "the teacher read no answer off the generated image: " + reading.Problem, null, null), null, null);
+        if (!string.Equals(NormalisedAnswer(read), NormalisedAnswer(p.Answer), StringComparison.OrdinalIgnoreCase))
+            return new ProposalCheck(p, new FilterVerdict(p.Id, FilterReason.WrongAnswer, $"proposed '{p.Answer}' but the teacher reads '{read}' off the generated image", null, read), read, null);
+        JudgeVerdict? verdict = Options.UseJudge ? await judge.JudgeAsync(p, image, cancellationToken).ConfigureAwait(false) : null;
+        return new ProposalCheck(p, null, NormalisedAnswer(read), verdict) { Image = image };
+    }
+
+    // Answers compared as words: surrounding space and a final full stop do not count, nor does case.
+    private static string NormalisedAnswer(string answer) => answer.Trim().TrimEnd('.').Trim().ToLowerInvariant();
+
+    /// <summary>The first thing wrong with the form of a proposal that carries an image description, or null.</summary>
+    public static string? DescribedSchemaProblem(SampleProposal p)
+    {
+        if (string.IsNullOrWhiteSpace(p.Id)) return "missing id";
+        if (string.IsNullOrWhiteSpace(p.Question)) return "empty question";
+        if (p.Question.Length > 1000) return $"question of {p.Question.Length} characters (at most 1000)";
+        if (string.IsNullOrWhiteSpace(p.Answer)) return "empty answer";
+        if (p.Answer.Length > 64) return $"answer of {p.Answer.Length} characters (at most 64)";
+        if (p.SkillKey is { } key && !SkillTaxonomy.Contains(key)) return $"unknown skill key '{key}'";
+        if (string.IsNullOrWhiteSpace(p.ImageDescription)) return "empty image description";
+        if (p.ImageDescription.Length > MaxDescriptionChars) return $"image description of {p.ImageDescription.Length} characters (at most {MaxDescriptionChars})";
+        if (p.ImageDescription.Any(c => char.IsControl(c) && c is not ('\n' or '\t'))) return "image description holds control characters";
+        return null;
+    }
+
+    /// <summary>The longest image description sent to an image endpoint.</summary>
+    public const int MaxDescriptionChars = 2000;
 
     /// <summary>
     /// The decisions that depend on other proposals: judge threshold, near-duplicates (through
@@ -118,6 +177,8 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
             var (answer, judged) = (check.VerifiedAnswer, check.Judge);
             FilterVerdict verdict;
             if (check.Rejected is { } early) verdict = early;
+            else if (p.Scene is null && check.Image is null)
+                verdict = new FilterVerdict(p.Id, FilterReason.Image, "the generated image did not come with the check (it cannot be re-rendered from a description)", judged?.Score, answer);
             else if (Options.UseJudge && judged is null)
                 verdict = new FilterVerdict(p.Id, FilterReason.JudgeScore, "no judge score came with the check", null, answer);
             else if (judged is not null && judged.Score is < 1 or > 3)
@@ -138,7 +199,10 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
                     verdict = new FilterVerdict(p.Id, FilterReason.Accepted, judged?.Reason ?? "verified", judged?.Score, answer);
                     // A check that travelled between services carries no pixels: render again (deterministic).
                     var image = check.Image ?? SceneRasterizer.Render(p.Scene!, imageSize);
-                    accepted.Add(new AcceptedSample(p, image, Reasoning.Decompose(p.Program!, p.Scene!), ProgramSkills.For(p.Program!, p.Scene!), verdict));
+                    // A described sample has no scene: no exact rationale to derive, and its skill is the one the teacher named.
+                    accepted.Add(p.Scene is null
+                        ? new AcceptedSample(p, image, [], p.SkillKey is { } described ? [described] : [], verdict)
+                        : new AcceptedSample(p, image, Reasoning.Decompose(p.Program!, p.Scene!), ProgramSkills.For(p.Program!, p.Scene!), verdict));
                 }
             }
             verdicts.Add(verdict);

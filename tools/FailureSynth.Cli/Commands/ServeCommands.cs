@@ -59,24 +59,30 @@ public static class ServeCommands
         var noise = new Option<double>("--proposal-noise") { Description = "teacher.proposal_noise", DefaultValueFactory = _ => 0.05 };
         var prior = new Option<int>("--prior-samples") { Description = "teacher.prior_samples", DefaultValueFactory = _ => 30_000 };
         var key = KeyVariable();
-        var command = new Command("teacher", "Serve the embedded teacher: scores as label log-probabilities, diagnoses, proposals and verdicts as JSON, for FailureSynth's teacher prompts.") { port, seed, trust, noise, prior, key };
+        var described = new Option<bool>("--image-descriptions")
+        {
+            Description = $"Also serve POST /v1/images/generations (model '{ShapesWorldImageModel.ModelId}', ShapesWorld renders of scene descriptions, b64_json) and write about half the proposals as image descriptions instead of scenes: the offline double for images.backend openai.",
+        };
+        var command = new Command("teacher", "Serve the embedded teacher: scores as label log-probabilities, diagnoses, proposals and verdicts as JSON, for FailureSynth's teacher prompts.") { port, seed, trust, noise, prior, key, described };
         command.SetAction(async (parse, cancellationToken) => await CliErrors.GuardAsync(async () =>
         {
             var teacher = new EmbeddedTeacher(new EmbeddedTeacherOptions(parse.GetValue(seed), parse.GetValue(trust), parse.GetValue(noise), parse.GetValue(prior)));
-            return await ServeAsync(new TeacherChatModel(teacher), parse.GetValue(port), parse.GetValue(key), cancellationToken);
+            var pictures = parse.GetValue(described) ? new DrawnPictures() : null;
+            return await ServeAsync(new TeacherChatModel(teacher, pictures), parse.GetValue(port), parse.GetValue(key), cancellationToken, pictures is null ? null : new ShapesWorldImageModel(pictures));
         }));
         return command;
     }
 
-    private static async Task<int> ServeAsync(IChatModel model, int port, string? keyVariable, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(IChatModel model, int port, string? keyVariable, CancellationToken cancellationToken, IImageModel? images = null)
     {
         if (port is < 0 or > 65535) throw new ArgumentException($"--port {port} must be 0..65535.");
         // Checked before the port is taken; a made-up key is printed after the address line, which scripts read first.
         ApiKey? key = keyVariable is null ? null : Key(keyVariable);
         var announced = new StringWriter();
         if (key is null) key = new ApiKey(ApiKey.Announce("API", "--api-key-env is not given", "clients send it as 'Authorization: Bearer KEY'; name a variable with --api-key-env to choose one", announced));
-        await using var app = await OpenAIEndpoints.StartAsync(model, port, cancellationToken: cancellationToken, key: key);
+        await using var app = await OpenAIEndpoints.StartAsync(model, port, cancellationToken: cancellationToken, key: key, images: images);
         Console.WriteLine($"Serving model '{model.Id}' at {OpenAIEndpoints.BaseAddress(app)}v1 (POST /v1/chat/completions, GET /v1/models). Ctrl+C stops.");
+        if (images is not null) Console.WriteLine($"Serving image model '{images.Id}' at {OpenAIEndpoints.BaseAddress(app)}v1 (POST /v1/images/generations, b64_json).");
         Console.Write(announced.ToString());
         Console.Out.Flush();
         try { await Task.Delay(Timeout.Infinite, cancellationToken); }
