@@ -110,6 +110,18 @@ public sealed class SynthesisBatchTests
         Assert.NotEqual("b0", part.Id);
     }
 
+    [Fact]
+    public void The_benchmarks_work_per_sample_costs_at_least_that_much_CPU_whatever_the_load()
+    {
+        // A wall-clock loop would pass on an idle machine and spend less CPU than asked on a loaded one.
+        var before = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        SynthesisBatches.SpendCpu(100);
+        var spent = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - before;
+        // The process clock counts in scheduler ticks: a margin of two ticks for its rounding.
+        Assert.True(spent >= TimeSpan.FromMilliseconds(80), $"SpendCpu(100) used {spent.TotalMilliseconds} ms of CPU");
+        SynthesisBatches.SpendCpu(0); // off: returns at once
+    }
+
     /// <summary>Stands for the broker's dead-letter queue (the real one is tested in FailureSynth.Messaging.Tests); nothing is published.</summary>
     private sealed class DeadLetterRecorder : IEventBus
     {
