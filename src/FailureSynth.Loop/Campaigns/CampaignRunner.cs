@@ -132,9 +132,11 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
             allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
 
-            var trained = await StageAsync(dir, k, CampaignStages.Train, progress, report =>
+            var trained = await StageAsync(dir, k, CampaignStages.Train, progress, async report =>
             {
                 var watch = Stopwatch.StartNew();
+                if (config.Trainer is { IsCommand: true } trainer)
+                    return await CommandTrainAsync(trainer, dir, k, checkpoint, prescribed, baseSamples, standings, context, imageSize, watch, cancellationToken).ConfigureAwait(false);
                 var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize)).ToList();
                 var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
                 var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, options, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
@@ -142,7 +144,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
                 string path = Path.Combine(dir, "student.safetensors");
                 byte[] bytes = tuned.Serialize(new Dictionary<string, string> { ["campaign"] = config.Name, ["iteration"] = k.ToString(CultureInfo.InvariantCulture) });
                 AtomicWrite(path, bytes);
-                return Task.FromResult(new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1)));
+                return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
             }).ConfigureAwait(false);
 
             var measured = await StageAsync(dir, k, CampaignStages.Measure, progress, report =>
@@ -176,6 +178,36 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var report = CampaignReport.Build(config, baseInfo, baseReport!, iterations, manifest);
         string reportPath = CampaignReportWriter.Write(_out, report);
         return new CampaignResult(_out, datasetDirectory, reportPath, report);
+    }
+
+    // The fine-tune stage through the user's training command (trainer.backend: command): the same data, order, steps and
+    // seed as the embedded trainer, handed over as files; the checkpoint it writes is checked and kept like the embedded one's.
+    private async Task<TrainOutput> CommandTrainAsync(TrainerConfig trainer, string dir, int k, byte[] checkpoint, PrescribeOutput prescribed,
+        IReadOnlyList<WorldSample> baseSamples, IReadOnlyDictionary<string, SkillStanding> standings, ComputeContext context, int imageSize, Stopwatch watch,
+        CancellationToken cancellationToken)
+    {
+        var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
+        long seed = StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
+        var replay = StudentTraining.Replay(baseSamples, (int)Math.Round(prescribed.Accepted.Count * options.Replay), seed);
+        var input = new CommandTrainingInput(k, checkpoint, prescribed.Accepted, replay, options, StudentTraining.WarmupSteps(options.Steps), seed, context.Threads, imageSize);
+        var command = new CommandTrainer(trainer.Command!, TimeSpan.FromSeconds(trainer.TimeoutS ?? TrainerConfig.DefaultTimeoutS), trainer.Checkpoint ?? TrainerConfig.DefaultCheckpoint,
+            trainer.Model, trainer.Template ?? TrainerConfig.DefaultTemplate, trainer.FinetuningType ?? TrainerConfig.DefaultFinetuningType, _baseDirectory,
+            text => Note?.Invoke($"Iteration {k}: train: {text}"));
+        Note?.Invoke($"Iteration {k}: training through the command in trainer.command ({options.Steps} steps); its output follows and goes to {Path.Combine(dir, "trainer", "command.log")}.");
+        byte[] bytes = await command.TrainAsync(dir, input, cancellationToken).ConfigureAwait(false);
+        string produced = Path.Combine(dir, "trainer", "output", trainer.Checkpoint ?? TrainerConfig.DefaultCheckpoint);
+        try
+        {
+            _ = TinyVlmStudent.FromBytes(bytes, context, produced);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or FormatException)
+        {
+            throw new CommandTrainingException($"Iteration {k}: the training command `{CommandTrainer.Display(trainer.Command!)}` wrote {produced}, which the measure stage cannot load " +
+                $"as a TinyVLM checkpoint ({e.Message.TrimEnd('.')}); rerun `campaign run` with the same --out to resume from the train stage.");
+        }
+        string path = Path.Combine(dir, "student.safetensors");
+        AtomicWrite(path, bytes);
+        return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, prescribed.Accepted.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
     }
 
     private IStepLocator CreateLocator(ITeacher teacher) =>
