@@ -367,12 +367,41 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         string current = System.Text.Json.JsonSerializer.Serialize(config, CampaignJson.Options);
         if (File.Exists(path))
         {
-            if (File.ReadAllText(path).TrimEnd() != current.TrimEnd())
+            string stored = File.ReadAllText(path);
+            if (stored.TrimEnd() == current.TrimEnd()) return;
+            if (!SameButHowToTrain(stored, current))
                 throw new CampaignConfigException($"{_out} holds a campaign run with a different config ({path}); use another --out folder, or delete it to start over.");
+            // A training command that failed is fixed and the campaign resumed: finished stages stay, the train stage reruns.
+            Note?.Invoke($"trainer.command or trainer.timeout_s changed since the last run into {_out}; finished stages are kept, the next train stage uses the new command.");
+            File.WriteAllText(path, current + "\n");
             return;
         }
         Directory.CreateDirectory(_out);
         File.WriteAllText(path, current + "\n");
+    }
+
+    // How the training command is started (its argv, its timeout) may change between runs into one folder: it says how to
+    // run the trainer, not what the stages before it did, so a failed command can be fixed and the campaign resumed.
+    private static bool SameButHowToTrain(string stored, string current)
+    {
+        static System.Text.Json.Nodes.JsonNode? Without(string json)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json);
+            if (node?["trainer"] is System.Text.Json.Nodes.JsonObject trainer)
+            {
+                trainer.Remove("command");
+                trainer.Remove("timeout_s");
+            }
+            return node;
+        }
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.DeepEquals(Without(stored), Without(current));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     internal static IReadOnlyList<WorldSample> Generate(SplitConfig split)

@@ -126,7 +126,8 @@ public sealed partial class CommandTrainer(IReadOnlyList<string> command, TimeSp
         fields["logging_steps"] = 10;
         fields["per_device_train_batch_size"] = input.Options.BatchSize;
         fields["gradient_accumulation_steps"] = 1;
-        fields["learning_rate"] = (double)input.Options.LearningRate;
+        // Through its shortest text: the float 5e-4 widened to double would print as 0.0005000000237487257.
+        fields["learning_rate"] = double.Parse(input.Options.LearningRate.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         // Steps, not epochs: the campaign's budget is in optimiser steps (max_steps overrides num_train_epochs).
         fields["max_steps"] = input.Options.Steps;
         fields["lr_scheduler_type"] = "cosine";
