@@ -67,6 +67,8 @@ public sealed class CommandTrainerTests
             ["lr_scheduler_type"] = "cosine", ["warmup_steps"] = "12", ["seed"] = "99", ["report_to"] = "none",
         };
         Assert.Equal(expected.OrderBy(kv => kv.Key), fields.OrderBy(kv => kv.Key));
+        // A campaign's 64-bit seed, in the range numpy's RandomState.seed takes (Hugging Face's set_seed passes it there).
+        Assert.Contains("\nseed: 2555139558\n", CommandTrainer.LlamaFactoryYaml("m", "d", "/a", "/b", input with { Seed = 1584234690100614630 }, "qwen2_vl", "lora"), StringComparison.Ordinal);
         // Full fine-tuning has no LoRA target.
         Assert.DoesNotContain("lora_target", CommandTrainer.LlamaFactoryYaml("m", "d", "/a", "/b", input, "qwen2_vl", "full"), StringComparison.Ordinal);
     }

@@ -132,7 +132,9 @@ public sealed partial class CommandTrainer(IReadOnlyList<string> command, TimeSp
         fields["max_steps"] = input.Options.Steps;
         fields["lr_scheduler_type"] = "cosine";
         fields["warmup_steps"] = input.WarmupSteps;
-        fields["seed"] = input.Seed;
+        // Hugging Face's set_seed hands the seed to numpy's RandomState.seed, which refuses values of 2^32 and more: the
+        // iteration's 64-bit seed, reduced to that range (the {seed} placeholder keeps all 64 bits).
+        fields["seed"] = (uint)((ulong)input.Seed & uint.MaxValue);
         fields["report_to"] = "none";
         var serializer = new SerializerBuilder().Build();
         return $"# Written by FailureSynth for campaign iteration {input.Iteration.ToString(CultureInfo.InvariantCulture)} (trainer.backend: command).\n" + serializer.Serialize(fields);
