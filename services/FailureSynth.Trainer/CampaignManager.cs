@@ -101,7 +101,7 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
         }
         // A caller is not this machine's user: no path outside the data root, no budget over the server's limits.
         // The services answer with the deployment's backends (Backends:Teacher, Backends:Student): a campaign asking for others is refused, not silently changed.
-        var problems = config.ConfinedPathProblems(ConfigRoot).Concat(Options.Limits.Problems(config, " on this server")).Concat(Backends.Mismatches(config)).ToList();
+        var problems = CommandTrainerProblems(config).Concat(config.ConfinedPathProblems(ConfigRoot)).Concat(Options.Limits.Problems(config, " on this server")).Concat(Backends.Mismatches(config)).ToList();
         if (problems.Count > 0) throw new CampaignRequestException(400, "the request body: " + string.Join("; ", problems));
         int active = _campaigns.Values.Count(e => !e.Status.Finished);
         if (active >= Options.ActiveCampaigns)
@@ -129,6 +129,17 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
         return entry.Status;
     }
 
+    /// <summary>
+    /// trainer.backend: command runs a program named in the config: a caller over HTTP is not this machine's user, so the
+    /// campaign API never runs one (docs/trainer-command.md). The CLI runs it, on the user's own machine.
+    /// </summary>
+    public static IEnumerable<string> CommandTrainerProblems(CampaignConfig config)
+    {
+        if (config.Trainer is { IsCommand: true })
+            yield return "trainer.backend 'command' is refused by the campaign API: the server does not run programs a request names. " +
+                "Run this campaign with the CLI on your own machine (failuresynth campaign run --config <file> --out <folder>), or leave trainer out to train with the embedded trainer";
+    }
+
     /// <summary>Asks a queued or running campaign to stop; false when it already finished.</summary>
     public bool Cancel(string id)
     {
@@ -153,7 +164,12 @@ public sealed partial class CampaignManager(IEventBus bus, ReplyRouter router, D
                 var config = CampaignConfig.Parse(File.ReadAllText(Path.Combine(dir, ConfigFile)), Path.Combine(dir, ConfigFile), profileFiles: false);
                 var entry = new Entry(id, config, status);
                 _campaigns[id] = entry;
-                if (!status.Finished)
+                if (!status.Finished && CommandTrainerProblems(config).FirstOrDefault() is { } refused)
+                {
+                    // A folder from before the API refused command trainers (or written by hand) is not resumed: it would run the command.
+                    Finish(entry, CampaignState.Failed, refused, null);
+                }
+                else if (!status.Finished)
                 {
                     LogResuming(logger, id, status.State);
                     entry.Status = status with { State = CampaignState.Queued };

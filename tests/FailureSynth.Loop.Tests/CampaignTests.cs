@@ -123,6 +123,77 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Command_trainer_campaign_measures_the_checkpoint_each_iteration_s_command_wrote_and_hands_it_llama_factory_data()
+    {
+        string root = Path.Combine(fixture.Root, "command");
+        Directory.CreateDirectory(root);
+        // Two TinyVLM checkpoints unlike the start and unlike each other: the "trainer" hands back ckpt-{iteration}, so the
+        // campaign's checkpoint of each iteration can only be the file the command copied.
+        byte[] start = File.ReadAllBytes(fixture.Checkpoint);
+        var context = ComputeContext.Create(2, preferNativeBlas: false);
+        var original = Enumerable.Range(0, 16).Select(i => new WorldGenerator(Profiles.BaseSkewed).Generate(1, i)).ToList();
+        var added = StudentTraining.Examples([.. Enumerable.Range(0, 16).Select(i => new WorldGenerator(Profiles.Balanced).Generate(9, i))]);
+        foreach (int k in new[] { 1, 2 })
+            File.WriteAllBytes(Path.Combine(root, $"ckpt-{k}.safetensors"), StudentTraining.FineTune(start, context, added, original, new FineTuneOptions(Steps: 2, LearningRate: 1e-2f, BatchSize: 8), k, null, default)
+                .Serialize(new Dictionary<string, string> { ["made_for"] = $"iteration {k}" }));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(root, "ckpt-1.safetensors")), File.ReadAllBytes(Path.Combine(root, "ckpt-2.safetensors")));
+
+        string Config(string script) => Yaml(seed: 7).Replace("train_steps: 6 }", "train_steps: 6, distill: 0 }", StringComparison.Ordinal) +
+            $"\ntrainer:\n  backend: command\n  command: [sh, -c, \"{script}\"]\n  timeout_s: 120\n";
+        string script = $"echo iteration {{iteration}} steps {{steps}} seed {{seed}} from {{init_checkpoint}}; cp {root}/ckpt-{{iteration}}.safetensors {{output_dir}}/model.safetensors";
+        string output = Path.Combine(root, "out");
+        var (result, notes) = await Run(output, Config(script));
+
+        Assert.Equal(2, result.Report.Iterations.Count);
+        Assert.True(File.Exists(Path.Combine(output, "report.md")));
+        foreach (int k in new[] { 1, 2 })
+        {
+            string dir = Path.Combine(output, $"iter-{k}"), trainer = Path.Combine(dir, "trainer");
+            var train = System.Text.Json.JsonSerializer.Deserialize<TrainOutput>(File.ReadAllText(Path.Combine(dir, "train.json")), CampaignJson.Options)!;
+            byte[] wanted = File.ReadAllBytes(Path.Combine(root, $"ckpt-{k}.safetensors"));
+            Assert.Equal(wanted, File.ReadAllBytes(Path.Combine(output, train.Checkpoint)));
+            Assert.Equal(wanted, File.ReadAllBytes(Path.Combine(trainer, "output", "model.safetensors")));
+            Assert.True(File.Exists(Path.Combine(dir, "eval.json")), $"iteration {k} was not measured");
+            // The command started from the checkpoint the campaign promoted so far.
+            string promotedBefore = k == 1 ? "base.safetensors"
+                : System.Text.Json.JsonSerializer.Deserialize<MeasureOutput>(File.ReadAllText(Path.Combine(output, "iter-1", "measure.json")), CampaignJson.Options)!.PromotedCheckpoint;
+            Assert.Equal(File.ReadAllBytes(Path.Combine(output, promotedBefore)), File.ReadAllBytes(Path.Combine(trainer, "init.safetensors")));
+            string log = File.ReadAllText(Path.Combine(trainer, "command.log"));
+            Assert.StartsWith($"iteration {k} steps {train.Steps} seed ", log, StringComparison.Ordinal);
+            Assert.Contains($"from {Path.Combine(trainer, "init.safetensors")}", log, StringComparison.Ordinal);
+            Assert.Contains(notes, n => n.StartsWith($"Iteration {k}: train: iteration {k} steps {train.Steps}", StringComparison.Ordinal));
+
+            // LLaMA-Factory's side: dataset_info.json names a sharegpt file that holds this iteration's samples, images on disk.
+            string data = Path.Combine(trainer, "data");
+            var entry = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(data, "dataset_info.json")))![$"failuresynth_iter_{k}"]!;
+            Assert.Equal("sharegpt", (string?)entry["formatting"]);
+            var records = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(data, (string)entry["file_name"]!)))!.AsArray();
+            Assert.True(train.Examples > 0 && records.Count >= train.Examples, $"iteration {k}: {records.Count} records for {train.Examples} prescribed samples");
+            Assert.All(records, r =>
+            {
+                int turns = r!["conversations"]!.AsArray().Count;
+                Assert.True(turns >= 2 && turns % 2 == 0, $"{turns} turns");
+                Assert.True(File.Exists(Path.Combine(data, (string)r["images"]![0]!)));
+            });
+            Assert.Equal(records.Count, FailureSynth.Datasets.DatasetReader.LoadLlamaFactoryInfo(Path.Combine(data, "dataset_info.json")).Samples.Count);
+            var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+            yaml.Load(new StringReader(File.ReadAllText(Path.Combine(trainer, "train.yaml"))));
+            var fields = (YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode;
+            Assert.Equal($"failuresynth_iter_{k}", fields["dataset"].ToString());
+            Assert.Equal(data, fields["dataset_dir"].ToString());
+            Assert.Equal(train.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), fields["max_steps"].ToString());
+        }
+
+        // A changed command (a fixed one, after a failure) resumes the folder; any other trainer key is a different campaign.
+        var (again, resumed) = await Run(output, Config("true; " + script));
+        Assert.Contains(resumed, n => n.Contains("trainer.command or trainer.timeout_s changed", StringComparison.Ordinal));
+        Assert.Contains(resumed, n => n.Contains("Iteration 2: train already done", StringComparison.Ordinal));
+        Assert.Equal(result.Report.DatasetManifestSha256, again.Report.DatasetManifestSha256);
+        var refused = await Assert.ThrowsAsync<CampaignConfigException>(() => Run(output, Config(script) + "  template: llava\n"));
+        Assert.Contains("different config", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_different_config_in_the_same_output_folder_is_refused()
     {
         string dir = Path.Combine(fixture.Root, "guard");

@@ -95,7 +95,7 @@ public sealed partial class ConfigurationDocsTests
     }
 
     private static string TypeName(Type t) =>
-        t == typeof(string) ? "string" : t == typeof(int) ? "int" : t == typeof(long) ? "long" : t == typeof(double) ? "number" : t == typeof(bool) ? "bool" : t.Name;
+        t == typeof(string) ? "string" : t == typeof(int) ? "int" : t == typeof(long) ? "long" : t == typeof(double) ? "number" : t == typeof(bool) ? "bool" : t == typeof(List<string>) ? "list of strings" : t.Name;
 
     private static string DefaultText(Type type, object? value) => value switch
     {

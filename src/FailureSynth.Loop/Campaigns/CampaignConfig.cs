@@ -93,6 +93,38 @@ public sealed class BudgetConfig
     private bool? fixedPlan;
 }
 
+/// <summary>
+/// Who fine-tunes the student: the embedded TinyVLM trainer (default), or a training command the user configures
+/// (<c>trainer.backend: command</c>, docs/trainer-command.md). Absent (null) unless a campaign names it, so older configs keep their JSON.
+/// </summary>
+public sealed class TrainerConfig
+{
+    /// <summary>embedded (TinyVLM in-process) or command (<see cref="Command"/> as a separate process).</summary>
+    public string? Backend { get; set; }
+    /// <summary>The training command as an argv list (run without a shell); <c>{placeholders}</c> are filled per iteration (<see cref="Stages.CommandTrainer.Placeholders"/>).</summary>
+    public List<string>? Command { get; set; }
+    /// <summary>Seconds the command may run per iteration; left out: 3600.</summary>
+    public double? TimeoutS { get; set; }
+    /// <summary>The checkpoint the command writes, relative to its output folder; left out: model.safetensors.</summary>
+    public string? Checkpoint { get; set; }
+    /// <summary>LLaMA-Factory YAML: model_name_or_path; left out: the iteration's starting checkpoint.</summary>
+    public string? Model { get; set; }
+    /// <summary>LLaMA-Factory YAML: template; left out: qwen2_vl.</summary>
+    public string? Template { get; set; }
+    /// <summary>LLaMA-Factory YAML: finetuning_type (lora, full or freeze); left out: lora.</summary>
+    public string? FinetuningType { get; set; }
+
+    public const double DefaultTimeoutS = 3600;
+    public const string DefaultCheckpoint = "model.safetensors";
+    public const string DefaultTemplate = "qwen2_vl";
+    public const string DefaultFinetuningType = "lora";
+    public static readonly string[] Backends = ["embedded", "command"];
+    public static readonly string[] FinetuningTypes = ["lora", "full", "freeze"];
+
+    /// <summary>Whether a separate training command fine-tunes the student.</summary>
+    public bool IsCommand => Backend == "command";
+}
+
 /// <summary>Locator choice and answer-switch parameters.</summary>
 public sealed class LocateConfig
 {
@@ -177,6 +209,8 @@ public sealed class CampaignConfig
     /// </summary>
     public SplitConfig Test { get; set; } = new() { Count = 20_000, Seed = 2 };
     public BudgetConfig Budget { get; set; } = new();
+    /// <summary>Absent (null) unless a campaign names a trainer, so older configs keep their JSON.</summary>
+    public TrainerConfig? Trainer { get; set; }
     public LocateConfig Locate { get; set; } = new();
     public TeacherConfig Teacher { get; set; } = new();
     public FilterConfig Filter { get; set; } = new();
@@ -274,6 +308,7 @@ public sealed class CampaignConfig
         if (Budget.Failures < 1) p.Add($"budget.failures must be at least 1 (got {Budget.Failures})");
         if (Budget.Samples < 1) p.Add($"budget.samples must be at least 1 (got {Budget.Samples})");
         try { FineTune.Validate(); } catch (ArgumentException e) { p.Add("budget." + e.Message); }
+        TrainerProblems(p);
         if (!Locators.Contains(Locate.Method)) p.Add($"locate.method '{Shorten(Locate.Method)}' must be one of {string.Join(", ", Locators)}");
         if (!(Locate.Bias is > 0 and < 1)) p.Add($"locate.bias must be between 0 and 1 exclusive (got {Locate.Bias.ToString(CultureInfo.InvariantCulture)})");
         if (!(Locate.Delta is >= 0 and < 1)) p.Add($"locate.delta must be in [0, 1) (got {Locate.Delta.ToString(CultureInfo.InvariantCulture)})");
@@ -306,6 +341,55 @@ public sealed class CampaignConfig
         }
         if (p.Count == 0) p.AddRange(CampaignLimits.Absolute.Problems(this));
         return p;
+    }
+
+    /// <summary>The trainer section's problems: backend, the command's argv and placeholders, timeout, checkpoint path, YAML settings.</summary>
+    private void TrainerProblems(List<string> p)
+    {
+        if (Trainer is not { } t) return;
+        if (t.Backend is not null && !TrainerConfig.Backends.Contains(t.Backend))
+            p.Add($"trainer.backend '{Shorten(t.Backend)}' must be one of {string.Join(", ", TrainerConfig.Backends)}");
+        if (!t.IsCommand)
+        {
+            // Settings of a command that never runs would be silently ignored: name them instead.
+            var unused = new (string Key, object? Value)[] { ("trainer.command", t.Command), ("trainer.timeout_s", t.TimeoutS), ("trainer.checkpoint", t.Checkpoint),
+                ("trainer.model", t.Model), ("trainer.template", t.Template), ("trainer.finetuning_type", t.FinetuningType) }.Where(x => x.Value is not null).Select(x => x.Key).ToList();
+            if (unused.Count > 0 && (t.Backend is null || t.Backend == "embedded"))
+                p.Add($"{string.Join(", ", unused)} {(unused.Count == 1 ? "is" : "are")} used only with trainer.backend: command; set it or remove {(unused.Count == 1 ? "the key" : "them")}");
+            return;
+        }
+        if (t.Command is null || t.Command.Count == 0)
+            p.Add("trainer.command must be a non-empty list: the program and its arguments, e.g. [llamafactory-cli, train, \"{config_yaml}\"] (no shell runs it)");
+        else
+        {
+            if (string.IsNullOrWhiteSpace(t.Command[0])) p.Add("trainer.command[0] is empty: it names the program to run");
+            for (int i = 0; i < t.Command.Count; i++)
+            {
+                string? argument = t.Command[i];
+                if (argument is null) { p.Add($"trainer.command[{i}] is null; write \"\" for an empty argument"); continue; }
+                if (argument.Contains('\0', StringComparison.Ordinal)) { p.Add($"trainer.command[{i}] contains a NUL character"); continue; }
+                foreach (string unknown in Stages.CommandTrainer.UnknownPlaceholders(argument).Distinct(StringComparer.Ordinal))
+                    p.Add($"trainer.command[{i}] '{Shorten(argument)}' has the unknown placeholder {{{unknown}}}; known: {string.Join(", ", Stages.CommandTrainer.Placeholders.Select(x => "{" + x + "}"))}");
+            }
+        }
+        if (t.TimeoutS is { } timeout && !(timeout is > 0 and <= 7 * 24 * 3600))
+            p.Add($"trainer.timeout_s must be in (0, 604800] seconds (got {timeout.ToString(CultureInfo.InvariantCulture)})");
+        if (t.Checkpoint is { } checkpoint)
+        {
+            if (checkpoint.Length == 0 || checkpoint.Any(char.IsControl)) p.Add("trainer.checkpoint must name a file relative to {output_dir} (default model.safetensors)");
+            else if (Path.IsPathRooted(checkpoint) || checkpoint.Split('/', '\\').Any(segment => segment == ".."))
+                p.Add($"trainer.checkpoint '{Shorten(checkpoint)}' must be a path inside the command's output folder ({{output_dir}}), without '..' or a leading '/'");
+        }
+        if (t.Model is { Length: 0 }) p.Add("trainer.model is empty: name the model LLaMA-Factory starts from, or leave the key out (the iteration's checkpoint)");
+        if (t.Template is { } template && (template.Length == 0 || template.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))))
+            p.Add($"trainer.template '{Shorten(template)}' must be a LLaMA-Factory template name (letters, digits, '_', '-', '.'), e.g. qwen2_vl");
+        if (t.FinetuningType is { } type && !TrainerConfig.FinetuningTypes.Contains(type))
+            p.Add($"trainer.finetuning_type '{Shorten(type)}' must be one of {string.Join(", ", TrainerConfig.FinetuningTypes)}");
+        // The embedded trainer's guards against forgetting are not handed to a command: refuse them rather than drop them silently.
+        if (Budget.Distill > 0) p.Add($"budget.distill {Budget.Distill.ToString(CultureInfo.InvariantCulture)} is applied by the embedded trainer only; set budget.distill: 0 with trainer.backend: command");
+        if (Budget.KeepStart is > 0) p.Add("budget.keep_start is applied by the embedded trainer only; remove it with trainer.backend: command");
+        if (Budget.FreezeNorm == true) p.Add("budget.freeze_norm is applied by the embedded trainer only; remove it with trainer.backend: command");
+        if (Student.Backend == "openai") p.Add("trainer.backend command with student.backend openai: the served model is not reloaded after training yet; use the embedded student");
     }
 
     /// <summary>

@@ -81,6 +81,20 @@ public static class CampaignConfigKeys
                 else problems.Add($"{At(value)}'{path}' must be a mapping of keys ({string.Join(", ", Settable(type).Select(YamlName))}), got {Describe(value)}");
                 continue;
             }
+            if (type == typeof(List<string>))
+            {
+                // An argv list: a sequence of plain values (a mapping or a nested list is no argument).
+                if (value is YamlSequenceNode sequence)
+                {
+                    foreach (var item in sequence.Children.Where(c => c is not YamlScalarNode))
+                        problems.Add($"{At(item)}'{path}' must be {TypeText(type)}; an item is {Describe(item)}");
+                }
+                else if (!(value is YamlScalarNode { Style: ScalarStyle.Plain, Value: "" or "~" or "null" }))
+                {
+                    problems.Add($"{At(value)}'{path}' must be {TypeText(type)}, got {Describe(value)}");
+                }
+                continue;
+            }
             if (value is not YamlScalarNode scalar)
             {
                 problems.Add($"{At(value)}'{path}' must be {TypeText(type)}, got {Describe(value)}");
@@ -123,7 +137,8 @@ public static class CampaignConfigKeys
         type == typeof(long) ? "a whole number (long)" :
         type == typeof(double) ? "a number" :
         type == typeof(bool) ? "true or false" :
-        type == typeof(string) ? "text" : type.Name;
+        type == typeof(string) ? "text" :
+        type == typeof(List<string>) ? "a list of text ([program, arg, ...])" : type.Name;
 
     private static string Describe(YamlNode node) => node switch
     {

@@ -143,9 +143,11 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
             allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
 
-            var trained = await StageAsync(dir, k, CampaignStages.Train, progress, report =>
+            var trained = await StageAsync(dir, k, CampaignStages.Train, progress, async report =>
             {
                 var watch = Stopwatch.StartNew();
+                if (config.Trainer is { IsCommand: true } trainer)
+                    return await CommandTrainAsync(trainer, dir, k, checkpoint, prescribed, baseSamples, standings, context, imageSize, watch, cancellationToken).ConfigureAwait(false);
                 var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize, _out)).ToList();
                 var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
                 var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, options, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
@@ -153,7 +155,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
                 string path = Path.Combine(dir, "student.safetensors");
                 byte[] bytes = tuned.Serialize(new Dictionary<string, string> { ["campaign"] = config.Name, ["iteration"] = k.ToString(CultureInfo.InvariantCulture) });
                 AtomicWrite(path, bytes);
-                return Task.FromResult(new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1)));
+                return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
             }).ConfigureAwait(false);
 
             var measured = await StageAsync(dir, k, CampaignStages.Measure, progress, report =>
@@ -187,6 +189,36 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         var report = CampaignReport.Build(config, baseInfo, baseReport!, iterations, manifest);
         string reportPath = CampaignReportWriter.Write(_out, report);
         return new CampaignResult(_out, datasetDirectory, reportPath, report);
+    }
+
+    // The fine-tune stage through the user's training command (trainer.backend: command): the same data, order, steps and
+    // seed as the embedded trainer, handed over as files; the checkpoint it writes is checked and kept like the embedded one's.
+    private async Task<TrainOutput> CommandTrainAsync(TrainerConfig trainer, string dir, int k, byte[] checkpoint, PrescribeOutput prescribed,
+        IReadOnlyList<WorldSample> baseSamples, IReadOnlyDictionary<string, SkillStanding> standings, ComputeContext context, int imageSize, Stopwatch watch,
+        CancellationToken cancellationToken)
+    {
+        var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
+        long seed = StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
+        var replay = StudentTraining.Replay(baseSamples, (int)Math.Round(prescribed.Accepted.Count * options.Replay), seed);
+        var input = new CommandTrainingInput(k, checkpoint, prescribed.Accepted, replay, options, StudentTraining.WarmupSteps(options.Steps), seed, context.Threads, imageSize);
+        var command = new CommandTrainer(trainer.Command!, TimeSpan.FromSeconds(trainer.TimeoutS ?? TrainerConfig.DefaultTimeoutS), trainer.Checkpoint ?? TrainerConfig.DefaultCheckpoint,
+            trainer.Model, trainer.Template ?? TrainerConfig.DefaultTemplate, trainer.FinetuningType ?? TrainerConfig.DefaultFinetuningType, _baseDirectory,
+            text => Note?.Invoke($"Iteration {k}: train: {text}"));
+        Note?.Invoke($"Iteration {k}: training through the command in trainer.command ({options.Steps} steps); its output follows and goes to {Path.Combine(dir, "trainer", "command.log")}.");
+        byte[] bytes = await command.TrainAsync(dir, input, cancellationToken).ConfigureAwait(false);
+        string produced = Path.Combine(dir, "trainer", "output", trainer.Checkpoint ?? TrainerConfig.DefaultCheckpoint);
+        try
+        {
+            _ = TinyVlmStudent.FromBytes(bytes, context, produced);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or FormatException)
+        {
+            throw new CommandTrainingException($"Iteration {k}: the training command `{CommandTrainer.Display(trainer.Command!)}` wrote {produced}, which the measure stage cannot load " +
+                $"as a TinyVLM checkpoint ({e.Message.TrimEnd('.')}); rerun `campaign run` with the same --out to resume from the train stage.");
+        }
+        string path = Path.Combine(dir, "student.safetensors");
+        AtomicWrite(path, bytes);
+        return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, prescribed.Accepted.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
     }
 
     private IStepLocator CreateLocator(ITeacher teacher) =>
@@ -385,12 +417,41 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         string current = System.Text.Json.JsonSerializer.Serialize(config, CampaignJson.Options);
         if (File.Exists(path))
         {
-            if (File.ReadAllText(path).TrimEnd() != current.TrimEnd())
+            string stored = File.ReadAllText(path);
+            if (stored.TrimEnd() == current.TrimEnd()) return;
+            if (!SameButHowToTrain(stored, current))
                 throw new CampaignConfigException($"{_out} holds a campaign run with a different config ({path}); use another --out folder, or delete it to start over.");
+            // A training command that failed is fixed and the campaign resumed: finished stages stay, the train stage reruns.
+            Note?.Invoke($"trainer.command or trainer.timeout_s changed since the last run into {_out}; finished stages are kept, the next train stage uses the new command.");
+            File.WriteAllText(path, current + "\n");
             return;
         }
         Directory.CreateDirectory(_out);
         File.WriteAllText(path, current + "\n");
+    }
+
+    // How the training command is started (its argv, its timeout) may change between runs into one folder: it says how to
+    // run the trainer, not what the stages before it did, so a failed command can be fixed and the campaign resumed.
+    private static bool SameButHowToTrain(string stored, string current)
+    {
+        static System.Text.Json.Nodes.JsonNode? Without(string json)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json);
+            if (node?["trainer"] is System.Text.Json.Nodes.JsonObject trainer)
+            {
+                trainer.Remove("command");
+                trainer.Remove("timeout_s");
+            }
+            return node;
+        }
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.DeepEquals(Without(stored), Without(current));
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 
     internal static IReadOnlyList<WorldSample> Generate(SplitConfig split)

@@ -84,6 +84,9 @@ public static class StudentTraining
         return [.. DeterministicDraw.Indices(original.Count, count, DeterministicRandom.Derive(seed, 0x7e91a7)).Order().Select(i => original[i])];
     }
 
+    /// <summary>Learning-rate warm-up of a fine-tune of <paramref name="steps"/> steps: a tenth of them, at least one.</summary>
+    public static int WarmupSteps(int steps) => Math.Max(1, steps / 10);
+
     /// <summary>Fine-tunes a copy of <paramref name="checkpoint"/> on <paramref name="added"/> plus replay; returns the new student.</summary>
     public static TinyVlmStudent FineTune(byte[] checkpoint, ComputeContext context, IReadOnlyList<StudentExample> added, IReadOnlyList<WorldSample> originalData,
         FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
@@ -93,7 +96,7 @@ public static class StudentTraining
         var replay = Examples(Replay(originalData, (int)Math.Round(added.Count * options.Replay), seed), student.Model.Config.ImageSize);
         var data = added.Concat(replay).ToList();
         if (data.Count == 0) throw new ArgumentException("Nothing to train on: no prescribed samples and no replay.");
-        var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: Math.Max(1, options.Steps / 10),
+        var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: WarmupSteps(options.Steps),
             DistillWeight: (float)options.Distill, FreezeNormStatistics: options.FreezeNorm, SceneProbeWarmup: TrainingOptions.FineTuneSceneProbeWarmup);
         bool[] anchored = [.. added.Select(_ => false), .. replay.Select(_ => true)];
         var start = options.KeepStart > 0 ? StateOf(student.Model) : null;
