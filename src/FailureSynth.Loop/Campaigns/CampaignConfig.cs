@@ -147,16 +147,6 @@ public sealed class FilterConfig
     public FilterOptions ToOptions(bool useJudge = true) => new(JudgeThreshold, PerSkillCap, useJudge);
 }
 
-/// <summary>Support pool for retrieval.</summary>
-public sealed class PoolConfig
-{
-    public string Profile { get; set; } = Profiles.BalancedName;
-    public int Count { get; set; } = 100_000;
-    public long Seed { get; set; } = 303;
-    public double K1 { get; set; } = 1.2;
-    public double B { get; set; } = 0.75;
-}
-
 /// <summary>A campaign file (YAML, snake_case keys). Unknown keys and bad values are errors that name the key.</summary>
 public sealed class CampaignConfig
 {
