@@ -364,6 +364,3 @@ public sealed class CampaignConfig
     // What the deserialiser says when the shape check let something through: without our namespace, quotes balanced.
     private static string Clean(string message) => message.Replace("FailureSynth.Loop.Campaigns.", "", StringComparison.Ordinal).TrimEnd('.');
 }
-
-/// <summary>A campaign file that cannot be used; the message names the file and the key.</summary>
-public sealed class CampaignConfigException(string message) : Exception(message);
