@@ -20,7 +20,7 @@ public sealed class LayeringTests
     /// <summary>The loop and everything built on it; no infrastructure library may reach any of these.</summary>
     private static readonly string[] LoopAndAbove =
         ["FailureSynth.Loop.Contracts", "FailureSynth.Loop.Curation", "FailureSynth.Loop", "FailureSynth.Events", "FailureSynth.Workers",
-         "FailureSynth.Serving", "FailureSynth.Backends", "FailureSynth.Fuzzing", "FailureSynth.Cli", "FailureSynth.AppHost", .. Services];
+         "FailureSynth.Serving", "FailureSynth.Backends", "FailureSynth.Backends.Student", "FailureSynth.Fuzzing", "FailureSynth.Cli", "FailureSynth.AppHost", .. Services];
 
     [Fact]
     public void Events_holds_integration_event_contracts_only()
