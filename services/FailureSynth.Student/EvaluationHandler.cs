@@ -17,7 +17,7 @@ namespace FailureSynth.Student;
 /// by model version and sample id; a batch is answered from the cache only when every sample of it is there, so
 /// the network always sees the same batches as in-process (same numbers).
 /// </summary>
-public sealed partial class EvaluationHandler(IEventBus bus, StudentModels models, IConnectionMultiplexer redis, ILogger<EvaluationHandler> logger, ServiceBackends backends)
+public sealed partial class EvaluationHandler(IEventBus bus, StudentModels models, IConnectionMultiplexer redis, ILogger<EvaluationHandler> logger, StudentBackend backend)
     : IIntegrationEventHandler<EvaluationRequested>
 {
     private static readonly ActivitySource Source = new("FailureSynth.Student");
@@ -26,7 +26,7 @@ public sealed partial class EvaluationHandler(IEventBus bus, StudentModels model
     {
         using var activity = Source.StartActivity("student.evaluate");
         // Backends:Student (openai) when configured: the served model answers, and its id keys the prediction cache.
-        var remote = backends.Student;
+        var remote = backend.Student;
         string version = remote?.ModelVersion ?? request.ModelVersion;
         var generator = new WorldGenerator(Profiles.Resolve(request.Split.Profile));
         var samples = new WorldSample[request.Count];

@@ -13,10 +13,10 @@ builder.AddLoopService("student").AddSubscription<EvaluationRequested, Evaluatio
 builder.Services.AddSingleton<StudentModels>();
 builder.AddServedStudent();
 // The student: Backends:Student (openai: a served VLM) when configured, else each request's TinyVLM checkpoint.
-builder.Services.AddServiceBackends(builder.Configuration);
+builder.Services.AddStudentBackend(builder.Configuration);
 
 var app = builder.Build();
-app.Services.GetRequiredService<ServiceBackends>(); // a bad Backends section stops the service at start, naming the key
+app.Services.GetRequiredService<StudentBackend>(); // a bad Backends section stops the service at start, naming the key
 app.MapDefaultEndpoints();
 app.MapServedStudent();
 app.Run();

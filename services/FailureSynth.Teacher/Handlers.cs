@@ -109,7 +109,8 @@ public sealed class RetrieveHandler(IEventBus bus, TeacherSource teachers, PoolC
     public async Task HandleAsync(RetrievalRequested e, CancellationToken cancellationToken)
     {
         using var activity = TeacherTelemetry.Source.StartActivity("teacher.retrieve");
-        var pool = await pools.For(teachers.Get(e.Teacher)).GetAsync(e.Pool.ToConfig(), null, cancellationToken);
+        var spec = new FailureSynth.Loop.Campaigns.PoolConfig { Profile = e.Pool.Profile, Count = e.Pool.Count, Seed = e.Pool.Seed, K1 = e.Pool.K1, B = e.Pool.B };
+        var pool = await pools.For(teachers.Get(e.Teacher)).GetAsync(spec, null, cancellationToken);
         var index = new Dictionary<string, int>(pool.Samples.Count, StringComparer.Ordinal);
         for (int i = 0; i < pool.Samples.Count; i++) index[pool.Samples[i].Id] = i;
         var demandIndex = new Dictionary<Loop.Stages.SkillDemand, int>(ReferenceEqualityComparer.Instance);

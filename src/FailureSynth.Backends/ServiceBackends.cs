@@ -39,8 +39,10 @@ public sealed class RedisTeacherCallCache(RedisCallCache cache, TimeSpan? defaul
 /// The remote backends a deployment's services use, from the configuration section <c>Backends</c>: <c>Backends:Teacher</c>
 /// (the Teacher and QualityFilter services) and <c>Backends:Student</c> (the Student service), each with a campaign
 /// file's per-role keys (<c>backend</c>, <c>endpoint</c>, <c>model</c>, <c>api_key_env</c>, <c>timeout_s</c>,
-/// <c>max_concurrency</c>) and checked with the same rules. Absent: embedded, as before. The Trainer service refuses a
-/// campaign whose teacher or student section asks for other backends than the deployment's (<see cref="Mismatches"/>).
+/// <c>max_concurrency</c>) and checked with the same rules. Absent: embedded, as before. Every service checks the whole
+/// section, so a bad key stops any of them; this class makes only the teacher. The served student
+/// (<c>StudentBackend</c>) and the Trainer's check of a campaign against these backends (<c>Mismatches</c>) are in
+/// FailureSynth.Backends.Student, which the services that run no student do not reference.
 /// </summary>
 public sealed class ServiceBackends : IDisposable
 {
@@ -52,7 +54,6 @@ public sealed class ServiceBackends : IDisposable
         TeacherEndpoint = teacher;
         StudentEndpoint = student;
         Teacher = teacher is null ? null : new SemanticKernelTeacher(teacher, cache);
-        Student = student is null ? null : new OpenAIStudent(student);
     }
 
     public ModelEndpoint? TeacherEndpoint { get; }
@@ -60,9 +61,6 @@ public sealed class ServiceBackends : IDisposable
 
     /// <summary>The Semantic Kernel teacher every teacher call of this service goes to, or null: the embedded teacher of each request.</summary>
     public SemanticKernelTeacher? Teacher { get; }
-
-    /// <summary>The served student the Student service asks, or null: the embedded TinyVLM of each request's checkpoint.</summary>
-    public OpenAIStudent? Student { get; }
 
     /// <summary>The backends <paramref name="configuration"/> names; every bad key is refused at once, naming it (<c>Backends:Teacher:endpoint</c> ...).</summary>
     public static ServiceBackends From(IConfiguration configuration, ICallCache? teacherCache = null)
@@ -102,33 +100,7 @@ public sealed class ServiceBackends : IDisposable
         return problems.Count > before ? null : ModelEndpoint.From(role, Text("backend"), Text("endpoint"), Text("model"), Text("api_key_env"), timeout, concurrency);
     }
 
-    /// <summary>
-    /// Why <paramref name="config"/> cannot run on this deployment: its services answer with the backends configured here, so a
-    /// campaign asking for others (another backend, endpoint or model) would silently get these. Empty when they agree.
-    /// </summary>
-    public IReadOnlyList<string> Mismatches(CampaignConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var problems = new List<string>();
-        Compare("teacher", config.Teacher.Remote(), TeacherEndpoint, problems);
-        Compare("student", config.Student.Remote(), StudentEndpoint, problems);
-        if (config.Images?.Remote() is not null)
-            problems.Add("images.backend openai runs in-process only (failuresynth campaign run): the services do not carry generated images between them yet");
-        return problems;
-    }
-
-    private static void Compare(string role, ModelEndpoint? asked, ModelEndpoint? served, List<string> problems)
-    {
-        static string Name(ModelEndpoint? e) => e is null ? "embedded" : $"{e.Backend} at {e.Endpoint} (model {e.Model})";
-        if (asked?.Backend != served?.Backend || asked?.Endpoint != served?.Endpoint || asked?.Model != served?.Model)
-            problems.Add($"{role}: the campaign asks for {Name(asked)}, but this deployment's services use {Name(served)} (configuration {SectionName}:{char.ToUpperInvariant(role[0])}{role[1..]})");
-    }
-
-    public void Dispose()
-    {
-        Teacher?.Dispose();
-        Student?.Dispose();
-    }
+    public void Dispose() => Teacher?.Dispose();
 }
 
 /// <summary>

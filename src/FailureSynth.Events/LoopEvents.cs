@@ -1,4 +1,3 @@
-using FailureSynth.Loop.Campaigns;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Filter;
 using FailureSynth.Loop.Stages;
@@ -18,10 +17,7 @@ namespace FailureSynth.Events;
 // Requests carry everything the worker needs (teacher settings, locator, split), so workers hold no campaign state.
 
 /// <summary>A validation split, as the generator makes it.</summary>
-public sealed record SplitSpec(string Profile, int Count, long Seed)
-{
-    public static SplitSpec Of(SplitConfig split) => new(split.Profile, split.Count, split.Seed);
-}
+public sealed record SplitSpec(string Profile, int Count, long Seed);
 
 /// <summary>The locator the campaign asked for.</summary>
 public sealed record LocatorSpec(string Method, double Bias, double Delta, int Lambda, long Seed);
@@ -281,12 +277,7 @@ public sealed record RetrievalRequested : IntegrationEvent, IValidatableEvent
 }
 
 /// <summary>A support pool: generated from a profile and seed, indexed with BM25 (k1, b).</summary>
-public sealed record PoolSpec(string Profile, int Count, long Seed, double K1, double B)
-{
-    public static PoolSpec Of(PoolConfig pool) => new(pool.Profile, pool.Count, pool.Seed, pool.K1, pool.B);
-
-    public PoolConfig ToConfig() => new() { Profile = Profile, Count = Count, Seed = Seed, K1 = K1, B = B };
-}
+public sealed record PoolSpec(string Profile, int Count, long Seed, double K1, double B);
 
 /// <summary>The retrieved pool samples, as (pool index, demand index, BM25 score), in retrieval order.</summary>
 public sealed record SamplesRetrieved : IntegrationEvent, IValidatableEvent

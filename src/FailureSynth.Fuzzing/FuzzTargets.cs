@@ -279,7 +279,7 @@ public sealed partial class FuzzTargets(string workFolder)
 
     private static FuzzTarget Events()
     {
-        var types = typeof(FailureSynth.Events.DataRoot).Assembly.GetTypes()
+        var types = typeof(FailureSynth.Events.EvaluationRequested).Assembly.GetTypes()
             .Where(t => typeof(IntegrationEvent).IsAssignableFrom(t) && !t.IsAbstract).OrderBy(t => t.Name, StringComparer.Ordinal).ToArray();
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         // An input is one byte choosing the event type, then the message body, as the consumer gets it from the broker.

@@ -4,9 +4,6 @@ using System.Text.Json.Nodes;
 using FailureSynth.Loop.Common;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Teacher;
-using FailureSynth.TinyVlm;
-using FailureSynth.TinyVlm.Inference;
-using FailureSynth.TinyVlm.Training;
 
 namespace FailureSynth.Serving;
 
@@ -20,50 +17,6 @@ public interface IChatModel
     string Id { get; }
 
     Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// TinyVLM as an OpenAI-compatible vision model: one PNG image and one question per request; the answer is one
-/// token (a word of the answer vocabulary) whose log-probability and top alternatives come from the model's
-/// distribution over the whole vocabulary. Reasoning steps are separate requests, as for any chat VLM.
-/// </summary>
-public sealed class StudentChatModel(TinyVlmStudent student, string id) : IChatModel
-{
-    public const int MaxQuestionChars = 2000;
-    private readonly Lock _gate = new();
-
-    public string Id { get; } = id;
-
-    public Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
-    {
-        var images = request.Images;
-        if (images.Count != 1)
-            throw ChatRequest.Invalid($"The user message must carry exactly one image (an image_url part with a PNG data URI); it carries {images.Count}.", "messages");
-        int size = student.Model.Config.ImageSize;
-        if (images[0].Width != size || images[0].Height != size)
-            throw ChatRequest.Invalid($"The image is {images[0].Width}x{images[0].Height}; this model reads {size}x{size} images.", "messages", "invalid_image");
-        string question = request.UserText.Trim();
-        if (question.Length == 0) throw ChatRequest.Invalid("The user message carries no question text.", "messages");
-        if (question.Length > MaxQuestionChars) throw ChatRequest.Invalid($"The question has {question.Length} characters; at most {MaxQuestionChars}.", "messages");
-        cancellationToken.ThrowIfCancellationRequested();
-        StudentAnswer answer;
-        // One model, not thread-safe: requests take turns.
-        lock (_gate) answer = student.AnswerAll([new StudentExample("request", images[0], question, "", null, [], [], null)], AnswerMode.Direct)[0];
-
-        var vocabulary = student.Answers.Answers;
-        int best = 0;
-        for (int c = 1; c < answer.LogProbabilities.Count; c++) if (answer.LogProbabilities[c] > answer.LogProbabilities[best]) best = c;
-        // Ties by vocabulary order, as the model's own choice of answer.
-        var top = Enumerable.Range(0, vocabulary.Count).OrderByDescending(c => answer.LogProbabilities[c]).ThenBy(c => c).Take(request.TopLogprobs)
-            .Select(c => new TopLogprob(vocabulary[c], answer.LogProbabilities[c], Utf8(vocabulary[c]))).ToList();
-        var token = new TokenLogprob(vocabulary[best], answer.LogProbabilities[best], Utf8(vocabulary[best]), top);
-        return Task.FromResult(new ChatAnswer(vocabulary[best], [token], EstimateTokens(question) + 1));
-    }
-
-    internal static IReadOnlyList<int> Utf8(string text) => [.. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
-
-    /// <summary>A rough token count (4 characters a token) for the usage block; real servers count with their tokenizer.</summary>
-    internal static int EstimateTokens(string text) => Math.Max(1, (text.Length + 3) / 4);
 }
 
 /// <summary>
@@ -81,7 +34,7 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pic
     public async Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var task = TeacherTasks.Extract(request.UserText);
-        int prompt = StudentChatModel.EstimateTokens(request.UserText) + StudentChatModel.EstimateTokens(request.SystemPrompt ?? "");
+        int prompt = OpenAIWire.EstimateTokens(request.UserText) + OpenAIWire.EstimateTokens(request.SystemPrompt ?? "");
         string kind = "task";
         try
         {
@@ -164,9 +117,9 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pic
         var prior = task["prior"] is JsonObject p ? new BiasedPrior(p["answer"]!.GetValue<string>(), p["probability"]!.GetValue<double>()) : null;
         var scores = teacher.Score(TeacherTasks.ReadQuestion(task["question"]), [.. candidates.Select(c => c.Answer)], TeacherTasks.ReadSteps(task["steps"]), prior);
         var order = Enumerable.Range(0, candidates.Count).OrderByDescending(i => scores[i]).ThenBy(i => i).ToList();
-        var top = order.Take(request.TopLogprobs).Select(i => new TopLogprob(candidates[i].Label, OpenAIWire.Log(scores[i]), StudentChatModel.Utf8(candidates[i].Label))).ToList();
+        var top = order.Take(request.TopLogprobs).Select(i => new TopLogprob(candidates[i].Label, OpenAIWire.Log(scores[i]), OpenAIWire.Utf8(candidates[i].Label))).ToList();
         int best = order[0];
-        var token = new TokenLogprob(candidates[best].Label, OpenAIWire.Log(scores[best]), StudentChatModel.Utf8(candidates[best].Label), top);
+        var token = new TokenLogprob(candidates[best].Label, OpenAIWire.Log(scores[best]), OpenAIWire.Utf8(candidates[best].Label), top);
         return new ChatAnswer(candidates[best].Label, [token], prompt);
     }
 

@@ -157,7 +157,7 @@ public static class OpenAIEndpoints
         if (request.Model != model.Id)
             throw new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(request.Model)}' does not exist; this server serves '{model.Id}' (GET /v1/models).", param: "model", code: "model_not_found");
         var answer = await model.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
-        int completion = Math.Max(1, answer.Tokens.Count > 0 ? answer.Tokens.Count : StudentChatModel.EstimateTokens(answer.Content));
+        int completion = Math.Max(1, answer.Tokens.Count > 0 ? answer.Tokens.Count : OpenAIWire.EstimateTokens(answer.Content));
         return new ChatCompletion("chatcmpl-" + Guid.NewGuid().ToString("N"), "chat.completion", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model.Id,
             [new ChatChoice(0, new ChatMessage("assistant", answer.Content), request.Logprobs && answer.Tokens.Count > 0 ? new ChatLogprobs(answer.Tokens) : null, "stop")],
             new ChatUsage(answer.PromptTokens, completion, answer.PromptTokens + completion));

@@ -20,6 +20,12 @@ public static class OpenAIWire
     /// <summary>exp(log p), reading <see cref="LogZero"/> or less as exactly 0.</summary>
     public static double Exp(double logProbability) => logProbability <= LogZero ? 0 : Math.Exp(logProbability);
 
+    /// <summary>A token's bytes, as a log-probability entry carries them.</summary>
+    internal static IReadOnlyList<int> Utf8(string text) => [.. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
+
+    /// <summary>A rough token count (4 characters a token) for the usage block; real servers count with their tokenizer.</summary>
+    internal static int EstimateTokens(string text) => Math.Max(1, (text.Length + 3) / 4);
+
     private static JsonSerializerOptions Create()
     {
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web)

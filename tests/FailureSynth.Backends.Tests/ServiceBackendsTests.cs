@@ -39,6 +39,14 @@ public sealed class ServiceBackendsTests(RedisInfrastructureFixture redis) : ICl
         return services.BuildServiceProvider().GetRequiredService<ServiceBackends>();
     }
 
+    /// <summary>The Student service's registration: the same section, and the served student made from it.</summary>
+    private static StudentBackend StudentReplica(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddStudentBackend(configuration);
+        return services.BuildServiceProvider().GetRequiredService<StudentBackend>();
+    }
+
     [Fact]
     public async Task Teacher_calls_of_the_services_are_cached_in_redis_by_endpoint_model_and_prompt()
     {
@@ -88,17 +96,20 @@ public sealed class ServiceBackendsTests(RedisInfrastructureFixture redis) : ICl
         ITeacher Embedded(EmbeddedTeacherOptions o) { made++; return new EmbeddedTeacher(o with { PriorSamples = 100 }); }
         using var none = Replica(Configuration(), null);
         Assert.Null(none.Teacher);
-        Assert.Null(none.Student);
+        Assert.Null(none.StudentEndpoint);
+        using (var embeddedStudent = StudentReplica(Configuration())) Assert.Null(embeddedStudent.Student);
         Assert.IsType<EmbeddedTeacher>(new TeacherSource(none, Embedded).Get(new EmbeddedTeacherOptions()));
         Assert.Equal(1, made);
 
-        using var remote = Replica(Configuration(("Backends:Teacher:backend", "semantic-kernel"), ("Backends:Teacher:endpoint", "http://127.0.0.1:9/v1"), ("Backends:Teacher:model", "m"),
+        var both = Configuration(("Backends:Teacher:backend", "semantic-kernel"), ("Backends:Teacher:endpoint", "http://127.0.0.1:9/v1"), ("Backends:Teacher:model", "m"),
             ("Backends:Teacher:timeout_s", "30"), ("Backends:Teacher:max_concurrency", "3"),
-            ("Backends:Student:backend", "openai"), ("Backends:Student:endpoint", "http://127.0.0.1:9/v1"), ("Backends:Student:model", "tinyvlm-x")), null);
+            ("Backends:Student:backend", "openai"), ("Backends:Student:endpoint", "http://127.0.0.1:9/v1"), ("Backends:Student:model", "tinyvlm-x"));
+        using var remote = Replica(both, null);
         Assert.Same(remote.Teacher, new TeacherSource(remote, Embedded).Get(new EmbeddedTeacherOptions()));
         Assert.Equal(1, made);
         Assert.Equal((TimeSpan.FromSeconds(30), 3), (remote.TeacherEndpoint!.Timeout, remote.TeacherEndpoint.MaxConcurrency));
-        Assert.Equal("tinyvlm-x", remote.Student!.ModelVersion);
+        Assert.Equal("tinyvlm-x", remote.StudentEndpoint!.Model);
+        using (var servedStudent = StudentReplica(both)) Assert.Equal("tinyvlm-x", servedStudent.Student!.ModelVersion);
 
         // A campaign asking the Trainer for other backends than the deployment's is refused, naming both.
         var embeddedCampaign = CampaignConfig.Parse("student: { checkpoint: x.safetensors }", "c.yaml");
@@ -119,5 +130,8 @@ public sealed class ServiceBackendsTests(RedisInfrastructureFixture redis) : ICl
         var e = Assert.Throws<CampaignConfigException>(() => Replica(Configuration((key, value)), null));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-abc", e.Message, StringComparison.Ordinal);
+        // The Student service's registration checks the same whole section (a Teacher key included), as every service does.
+        var s = Assert.Throws<CampaignConfigException>(() => StudentReplica(Configuration((key, value))));
+        Assert.Equal(e.Message, s.Message);
     }
 }

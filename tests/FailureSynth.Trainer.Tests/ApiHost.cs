@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FailureSynth.Events;
 using FailureSynth.Messaging;
+using FailureSynth.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

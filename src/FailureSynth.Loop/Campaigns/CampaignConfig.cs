@@ -179,16 +179,6 @@ public sealed class FilterConfig
     public FilterOptions ToOptions(bool useJudge = true) => new(JudgeThreshold, PerSkillCap, useJudge);
 }
 
-/// <summary>Support pool for retrieval.</summary>
-public sealed class PoolConfig
-{
-    public string Profile { get; set; } = Profiles.BalancedName;
-    public int Count { get; set; } = 100_000;
-    public long Seed { get; set; } = 303;
-    public double K1 { get; set; } = 1.2;
-    public double B { get; set; } = 0.75;
-}
-
 /// <summary>A campaign file (YAML, snake_case keys). Unknown keys and bad values are errors that name the key.</summary>
 public sealed class CampaignConfig
 {
@@ -458,6 +448,3 @@ public sealed class CampaignConfig
     // What the deserialiser says when the shape check let something through: without our namespace, quotes balanced.
     private static string Clean(string message) => message.Replace("FailureSynth.Loop.Campaigns.", "", StringComparison.Ordinal).TrimEnd('.');
 }
-
-/// <summary>A campaign file that cannot be used; the message names the file and the key.</summary>
-public sealed class CampaignConfigException(string message) : Exception(message);

@@ -1,5 +1,5 @@
 using FailureSynth.Caching;
-using FailureSynth.Events;
+using FailureSynth.Workers;
 using FailureSynth.Messaging;
 using StackExchange.Redis;
 using Microsoft.Extensions.Configuration;

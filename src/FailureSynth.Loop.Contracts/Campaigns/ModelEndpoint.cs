@@ -1,5 +1,7 @@
 using System.Globalization;
 
+// In Loop.Contracts, under the campaign namespace its users already import: the remote-model backends (FailureSynth.Backends)
+// read these records without reaching the campaign layer (FailureSynth.Loop) and the student model under it.
 namespace FailureSynth.Loop.Campaigns;
 
 /// <summary>
@@ -55,3 +57,6 @@ public sealed record ModelEndpoint(string Role, string Backend, Uri Endpoint, st
         if (maxConcurrency is { } m && m is < 1 or > 256) p.Add($"{role}.max_concurrency must be 1..256 (got {m})");
     }
 }
+
+/// <summary>A campaign file (or a service's backends configuration) that cannot be used; the message names the file and the key.</summary>
+public sealed class CampaignConfigException(string message) : Exception(message);

@@ -11,9 +11,6 @@ namespace FailureSynth.Loop.Stages;
 /// <summary>A failure after locate and diagnose: the input of prescription.</summary>
 public sealed record DiagnosedFailure(Failure Failure, LocatedStep Step, SkillDiagnosis Diagnosis);
 
-/// <summary>How many samples to prescribe for one skill, and the failures that asked for it.</summary>
-public sealed record SkillDemand(string Query, string? SkillKey, int Count, IReadOnlyList<string> FailureIds);
-
 /// <summary>A prescribed training sample with where it came from.</summary>
 /// <param name="Source">"synthesised" or "retrieved" (or "random-natural"/"random-synthetic" in baselines).</param>
 public sealed record PrescribedSample(AcceptedSample Sample, string Source, SkillDemand Demand, IReadOnlyList<string> FailureIds);

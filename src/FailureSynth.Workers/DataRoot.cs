@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace FailureSynth.Events;
+namespace FailureSynth.Workers;
 
 /// <summary>
 /// The folder every service shares for durable artifacts (ARCHITECTURE §5): images and checkpoints named by the

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using FailureSynth.Loop.Teacher;
 
-namespace FailureSynth.Events;
+namespace FailureSynth.Workers;
 
 /// <summary>
 /// Embedded teachers by settings: building one samples its prior (a second or two), so a worker keeps the ones
