@@ -81,6 +81,8 @@ public sealed class LayeringTests
     [InlineData("FailureSynth.Loop.Curation")]
     [InlineData("FailureSynth.Events")]
     [InlineData("FailureSynth.Workers")]
+    [InlineData("FailureSynth.Serving")]
+    [InlineData("FailureSynth.Backends")]
     [InlineData("FailureSynth.ImageSynth")]
     [InlineData("FailureSynth.QualityFilter")]
     [InlineData("FailureSynth.Teacher")]
