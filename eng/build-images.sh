@@ -113,8 +113,12 @@ for s in "${services[@]}"; do
   context="$work/context/$s"
   echo "== failuresynth-$s:$tag (local base)"
   rm -rf "$context" && mkdir -p "$context/deploy"
+  # Published with the checkout's own build settings: -p:UseAppHost=false here would rebuild bin/Release without the
+  # native launcher that `dotnet run` (./run.sh, the AppHost) starts. The image runs `dotnet X.dll`, as the
+  # Containerfile's SDK stage publishes it (UseAppHost=false), so the launcher is left out of the context.
   nice -n "$nice_level" dotnet publish "services/$name/$name.csproj" -c Release -o "$context/app" \
-    --no-self-contained -p:UseAppHost=false -nologo -clp:ErrorsOnly -v:q
+    --no-self-contained -nologo -clp:ErrorsOnly -v:q
+  rm -f "$context/app/$name"
   cp -a deploy/healthcheck.sh deploy/data-root "$context/deploy/"
   # The packages the os-packages block installs must already be in the base.
   for p in $(sed -n '/# os-packages:begin/,/# os-packages:end/p' "$file" | grep -o 'install -y --no-install-recommends [^&]*' | cut -d' ' -f4-); do
