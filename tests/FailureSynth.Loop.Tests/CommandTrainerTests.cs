@@ -89,11 +89,12 @@ public sealed class CommandTrainerTests
             Assert.Contains("saved elsewhere", await File.ReadAllTextAsync(Path.Combine(dir, "trainer", "command.log")));
 
             var lines = new List<string>();
-            var slow = new CommandTrainer(["sh", "-c", "echo step 1; sleep 30"], TimeSpan.FromSeconds(1), "model.safetensors", null, "qwen2_vl", "lora", dir, lines.Add);
+            // 5 s: on a loaded machine the shell may take more than a second to start and print its first line.
+            var slow = new CommandTrainer(["sh", "-c", "echo step 1; sleep 120"], TimeSpan.FromSeconds(5), "model.safetensors", null, "qwen2_vl", "lora", dir, lines.Add);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             string timeout = (await Assert.ThrowsAsync<CommandTrainingException>(() => slow.TrainAsync(dir, Input(), default))).Message;
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"the command was not stopped at its timeout ({watch.Elapsed})");
-            Assert.Contains("`sh -c \"echo step 1; sleep 30\"` did not finish within 1 s (trainer.timeout_s) and was stopped", timeout);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"the command was not stopped at its timeout ({watch.Elapsed})");
+            Assert.Contains("`sh -c \"echo step 1; sleep 120\"` did not finish within 5 s (trainer.timeout_s) and was stopped", timeout);
             Assert.Contains("step 1", timeout);
             Assert.Equal(new[] { "step 1" }, lines);
 
