@@ -37,8 +37,10 @@ public sealed partial class CampaignProgressTests
         Assert.True(plainCode == 0, plain);
         Assert.DoesNotContain('\u001b', plain);
         var progressLines = plain.Split('\n').Where(l => l.StartsWith('[')).ToList();
-        foreach (string stage in new[] { "evaluate", "locate", "diagnose", "prescribe", "train", "measure" })
+        foreach (string stage in new[] { "evaluate", "locate", "diagnose", "prescribe", "train", "measure", "dataset" })
             Assert.Contains(progressLines, l => PlainLine().IsMatch(l) && l.Contains($"iteration 1: {stage}:", StringComparison.Ordinal));
+        // Every stage ends as done: the dataset stage once ended as "0/N stopped".
+        Assert.DoesNotContain(progressLines, l => l.Contains("stopped", StringComparison.Ordinal));
 
         // On a terminal: each stage's line redrawn in place (carriage returns), and once it ends one line per stage on screen.
         string dll = Path.Combine(AppContext.BaseDirectory, "failuresynth.dll");
@@ -52,7 +54,7 @@ public sealed partial class CampaignProgressTests
             .Select(l => l.TrimEnd('\r')).Select(l => l[(l.LastIndexOf('\r') + 1)..]).ToList();
         int redrawn = live.Split('\n').Count(l => l.TrimEnd('\r').Contains('\r', StringComparison.Ordinal));
         Assert.True(redrawn >= 6, $"only {redrawn} lines were redrawn in place:\n{live}");
-        foreach (string stage in new[] { "evaluate", "locate", "diagnose", "prescribe", "train", "measure" })
+        foreach (string stage in new[] { "evaluate", "locate", "diagnose", "prescribe", "train", "measure", "dataset" })
         {
             var lines = screen.Where(l => l.StartsWith($"iteration 1: {stage}:", StringComparison.Ordinal)).ToList();
             Assert.True(lines.Count == 1, $"stage {stage} has {lines.Count} lines on screen:\n{string.Join('\n', screen)}");

@@ -186,6 +186,9 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         string datasetDirectory = Path.Combine(_out, "dataset");
         progress?.Report(new CampaignProgress(config.Iterations, "dataset", 0, allAccepted.Count));
         var manifest = CampaignDataset.Write(datasetDirectory, config.Name, teacher.Name, allAccepted, allLocated, imageSize, _out);
+        // Ended like every stage, on its real count, so a display closes its line as done (not as stopped at 0).
+        progress?.Report(new CampaignProgress(config.Iterations, "dataset", allAccepted.Count, allAccepted.Count));
+        progress?.Report(new CampaignProgress(config.Iterations, "dataset", 1, 1, "done"));
         var report = CampaignReport.Build(config, baseInfo, baseReport!, iterations, manifest);
         string reportPath = CampaignReportWriter.Write(_out, report);
         return new CampaignResult(_out, datasetDirectory, reportPath, report);
