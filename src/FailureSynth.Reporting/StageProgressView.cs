@@ -54,11 +54,7 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
         lock (_gate)
         {
             var now = _clock.GetUtcNow();
-            if (_current is { } previous && previous.Name != stage)
-            {
-                Finish(previous, now);
-                _current = null;
-            }
+            EndOtherStage(stage, now);
             bool started = _current is null;
             var current = _current ??= new Stage(stage, now, done);
             bool newlyFinished = total > 0 && done >= total && !current.Finished;
@@ -77,6 +73,16 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
         }
     }
 
+    // A report or end of another stage than the current one: the current stage's line is final now.
+    private void EndOtherStage(string stage, DateTimeOffset now)
+    {
+        if (_current is { } previous && previous.Name != stage)
+        {
+            Finish(previous, now);
+            _current = null;
+        }
+    }
+
     /// <summary>
     /// <paramref name="stage"/> has ended, with the last count it reported (or none: a stage seen only as ended,
     /// e.g. one that came and went between two polls): its final line is written now.
@@ -87,11 +93,7 @@ public sealed class StageProgressView(TextWriter output, bool live, TimeProvider
         lock (_gate)
         {
             var now = _clock.GetUtcNow();
-            if (_current is { } previous && previous.Name != stage)
-            {
-                Finish(previous, now);
-                _current = null;
-            }
+            EndOtherStage(stage, now);
             var current = _current ?? new Stage(stage, now, 0);
             current.Finished = true;
             if (note is not null) current.Note = note;
