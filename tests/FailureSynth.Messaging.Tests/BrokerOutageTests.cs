@@ -57,7 +57,13 @@ public sealed class BrokerOutageTests(DedicatedBroker broker) : IClassFixture<De
             await setup.Channel.QueueBindAsync("audit", "crash", nameof(SampleRendered));
         }
         SampleRendered kept = TestEvents.Rendered("c10", 0);
-        await publisher.Bus.PublishAsync(kept);
+        // Before the crash the broker is up; on a loaded machine its confirm can still miss the 1.5 s budget that the
+        // outage below is measured against, so this publish is retried (a duplicate would only add a second copy to take).
+        for (int attempt = 1; ; attempt++)
+        {
+            try { await publisher.Bus.PublishAsync(kept); break; }
+            catch (EventPublishException) when (attempt < 5) { }
+        }
         int port = new Uri(ConnectionString).Port;
         string password = new Uri(ConnectionString).UserInfo.Split(':')[1];
 
