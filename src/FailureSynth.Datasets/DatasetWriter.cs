@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -32,9 +31,7 @@ public sealed partial class DatasetWriter : IDisposable
 {
     private readonly FileStream llavaStream;
     private readonly Utf8JsonWriter llava;
-    private readonly FileStream provenanceStream;
-    private readonly ArrayBufferWriter<byte> line = new();
-    private readonly Utf8JsonWriter provenance;
+    private readonly ProvenanceFile provenance;
     private readonly HashSet<string> ids = new(StringComparer.OrdinalIgnoreCase);
     private readonly SortedDictionary<string, int> families = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, int> skills = new(StringComparer.Ordinal);
@@ -54,7 +51,7 @@ public sealed partial class DatasetWriter : IDisposable
         llavaStream = new FileStream(Path.Combine(Directory, DatasetLayout.LlavaFile), FileMode.CreateNew, FileAccess.Write);
         try
         {
-            provenanceStream = new FileStream(Path.Combine(Directory, DatasetLayout.ProvenanceFile), FileMode.CreateNew, FileAccess.Write);
+            provenance = new ProvenanceFile(Path.Combine(Directory, DatasetLayout.ProvenanceFile));
         }
         catch
         {
@@ -64,7 +61,6 @@ public sealed partial class DatasetWriter : IDisposable
 
         llava = new Utf8JsonWriter(llavaStream, JsonFiles.Indented);
         llava.WriteStartArray();
-        provenance = new Utf8JsonWriter(line, JsonFiles.Compact);
     }
 
     /// <summary>Full path of the dataset folder.</summary>
@@ -100,7 +96,7 @@ public sealed partial class DatasetWriter : IDisposable
 
         var written = sample with { Image = image };
         WriteLlava(written);
-        WriteProvenance(written, record.Provenance);
+        provenance.Write(written, record.Provenance);
 
         if (sample.Family is not null) families[sample.Family] = families.GetValueOrDefault(sample.Family) + 1;
         foreach (var skill in (sample.Skills ?? []).Distinct(StringComparer.Ordinal))
@@ -137,7 +133,6 @@ public sealed partial class DatasetWriter : IDisposable
         llava.Dispose();
         llavaStream.Dispose();
         provenance.Dispose();
-        provenanceStream.Dispose();
     }
 
     private void WriteLlava(VqaSample sample)
@@ -161,24 +156,6 @@ public sealed partial class DatasetWriter : IDisposable
         llava.WriteEndArray();
         llava.WriteEndObject();
         llava.Flush();
-    }
-
-    private void WriteProvenance(VqaSample sample, JsonObject? details)
-    {
-        line.ResetWrittenCount();
-        provenance.Reset(line);
-        provenance.WriteStartObject();
-        SampleJson.WriteFields(provenance, sample);
-        if (details is not null)
-        {
-            provenance.WritePropertyName("provenance");
-            details.WriteTo(provenance);
-        }
-
-        provenance.WriteEndObject();
-        provenance.Flush();
-        provenanceStream.Write(line.WrittenSpan);
-        provenanceStream.WriteByte((byte)'\n');
     }
 
     private void WriteDatasetInfo()
@@ -207,7 +184,8 @@ public sealed partial class DatasetWriter : IDisposable
         stream.WriteByte((byte)'\n');
     }
 
-    private static void Validate(DatasetRecord record)
+    /// <summary>Checks one record before anything is written; shared with the writers of the official layouts.</summary>
+    internal static void Validate(DatasetRecord record)
     {
         var sample = record.Sample;
         if (string.IsNullOrEmpty(sample.Id) || !SafeId().IsMatch(sample.Id))
@@ -241,7 +219,7 @@ public sealed partial class DatasetWriter : IDisposable
     /// Leaves <paramref name="folder"/> empty and ready, or refuses. An existing FailureSynth dataset is replaced
     /// (only the files its manifest lists are deleted); any other non-empty folder is emptied only with overwrite.
     /// </summary>
-    private static void PrepareFolder(string folder, bool overwrite)
+    internal static void PrepareFolder(string folder, bool overwrite)
     {
         if (!System.IO.Directory.Exists(folder) || !System.IO.Directory.EnumerateFileSystemEntries(folder).Any())
         {

@@ -30,14 +30,24 @@ public static class WorldCommands
         var seed = new Option<long>("--seed") { Description = "Seed: the same seed gives byte-identical output.", DefaultValueFactory = _ => 1 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Output folder (created; must be empty or an earlier FailureSynth dataset).", Required = true };
         var size = new Option<int>("--size") { Description = "Image side in pixels.", DefaultValueFactory = _ => SceneRasterizer.DefaultSize };
-        var form = new Option<string>("--form") { Description = "Question form: open (short answer) or choice (lettered options).", DefaultValueFactory = _ => "open" };
+        var form = new Option<string?>("--form") { Description = "Question form: open (short answer) or choice (lettered options). Default: open; choice for --format scienceqa." };
         form.AcceptOnlyFromAmong("open", "choice");
+        var format = new Option<string>("--format")
+        {
+            Description = "Folder layout: failuresynth (LLaVA JSON, provenance, dataset_info.json), vqav2 (VQA v2 abstract-scenes files) or scienceqa (problems.json, pid_splits.json).",
+            DefaultValueFactory = _ => "failuresynth",
+        };
+        format.AcceptOnlyFromAmong("failuresynth", "vqav2", "scienceqa");
+        var split = new Option<string?>("--split")
+        {
+            Description = $"Split the samples are written under, with --format vqav2 (default {ShapesWorldExportRequest.DefaultVqaV2Split}) or scienceqa (default {ShapesWorldExportRequest.DefaultScienceQaSplit}).",
+        };
         var threads = new Option<int>("--threads") { Description = "Worker threads; 0 uses every core. The output does not depend on it.", DefaultValueFactory = _ => 0 };
         var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a non-empty folder that is not a FailureSynth dataset." };
 
-        var command = new Command("generate", "Generate a ShapesWorld dataset: PNG images, LLaVA JSON, provenance JSONL, dataset_info.json and manifest.json.")
+        var command = new Command("generate", "Generate a ShapesWorld dataset: PNG images, LLaVA JSON, provenance JSONL, dataset_info.json and manifest.json, or VQA v2 / ScienceQA files (--format).")
         {
-            profile, profileFile, count, seed, output, size, form, threads, overwrite,
+            profile, profileFile, count, seed, output, size, form, format, split, threads, overwrite,
         };
         command.Validators.Add(result =>
         {
@@ -46,15 +56,24 @@ public static class WorldCommands
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
+            ShapesWorldFormat layout = parse.GetValue(format) switch
+            {
+                "vqav2" => ShapesWorldFormat.VqaV2,
+                "scienceqa" => ShapesWorldFormat.ScienceQa,
+                _ => ShapesWorldFormat.FailureSynth,
+            };
+            string questionForm = parse.GetValue(form) ?? (layout == ShapesWorldFormat.ScienceQa ? "choice" : "open");
             var request = new ShapesWorldExportRequest(
                 Profile: parse.GetValue(profileFile)?.FullName ?? parse.GetValue(profile)!,
                 Count: parse.GetValue(count),
                 Seed: parse.GetValue(seed),
                 OutputDirectory: parse.GetValue(output)!.FullName,
                 ImageSize: parse.GetValue(size),
-                Form: parse.GetValue(form) == "choice" ? QuestionForm.Choice : QuestionForm.Open,
+                Form: questionForm == "choice" ? QuestionForm.Choice : QuestionForm.Open,
                 Threads: parse.GetValue(threads),
-                Overwrite: parse.GetValue(overwrite));
+                Overwrite: parse.GetValue(overwrite),
+                Format: layout,
+                Split: parse.GetValue(split));
             return await CliErrors.GuardAsync(async () =>
             {
                 request.Validate();
@@ -73,7 +92,13 @@ public static class WorldCommands
         DatasetManifest manifest = result.Manifest;
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine();
-        Console.WriteLine($"Wrote {manifest.SampleCount} samples to {request.OutputDirectory}");
+        string layout = request.Format switch
+        {
+            ShapesWorldFormat.VqaV2 => $" in the VQA v2 layout (split {request.EffectiveSplit})",
+            ShapesWorldFormat.ScienceQa => $" in the ScienceQA layout (split {request.EffectiveSplit})",
+            _ => "",
+        };
+        Console.WriteLine($"Wrote {manifest.SampleCount} samples to {request.OutputDirectory}{layout}");
         Console.WriteLine(string.Create(inv, $"  {result.Elapsed.TotalSeconds:F1} s, {result.SamplesPerSecond:F0} samples/s on {result.Threads} thread(s)"));
         Console.WriteLine($"  files: {manifest.Files.Count}, dataset_sha256: {manifest.DatasetSha256}");
         var families = new Table().AddColumns("family", "samples", "share");
