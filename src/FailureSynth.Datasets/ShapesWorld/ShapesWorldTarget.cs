@@ -67,7 +67,9 @@ internal abstract class ShapesWorldTarget : IDisposable
 
     /// <summary>
     /// The pid is the sample index; subject "ShapesWorld", topic the family, skill the first skill key with its
-    /// taxonomy description as the category, and the reasoning steps as the solution.
+    /// taxonomy description as the category, and the reasoning steps as the solution. The question is the stem alone:
+    /// ScienceQA keeps the options in "choices" and a prompt builder lists them, so leaving ShapesWorld's lettered
+    /// lines in would show them twice.
     /// </summary>
     private sealed class ScienceQaTarget(ScienceQaWriter writer) : ShapesWorldTarget
     {
@@ -82,11 +84,18 @@ internal abstract class ShapesWorldTarget : IDisposable
                 Category: SkillTaxonomy.Contains(skill) ? SkillTaxonomy.Describe(skill) : sample.Family,
                 Skill: skill,
                 Solution: string.Join("\n", sample.Steps.Select(s => $"{s.Question} {s.Answer}")));
-            writer.Add(WithSampleId(sample, record), sample.Index.ToString(CultureInfo.InvariantCulture), info);
+            var stem = record with { Sample = record.Sample with { Question = Stem(sample) } };
+            writer.Add(WithSampleId(sample, stem), sample.Index.ToString(CultureInfo.InvariantCulture), info);
         }
 
         public override DatasetManifest Complete() => writer.Complete();
 
         public override void Dispose() => writer.Dispose();
+
+        private static string Stem(WorldSample sample)
+        {
+            string options = MultipleChoice.Format("", sample.Choices ?? []);
+            return sample.Question.EndsWith(options, StringComparison.Ordinal) ? sample.Question[..^options.Length] : sample.Question;
+        }
     }
 }
