@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FailureSynth.Datasets.ShapesWorld;
+using FailureSynth.World;
 using FailureSynth.World.Questions;
 
 namespace FailureSynth.Datasets.Tests;
@@ -131,6 +132,47 @@ public sealed class OfficialLayoutExportTests
 
         // The manifest lists every file and still verifies.
         Assert.True(DatasetManifest.Verify(path).IsValid);
+    }
+
+    [Theory]
+    [InlineData(ShapesWorldFormat.FailureSynth, QuestionForm.Open, "sw-base-skewed-5-000003")]
+    [InlineData(ShapesWorldFormat.FailureSynth, QuestionForm.Choice, "sw-base-skewed-5-000003")]
+    [InlineData(ShapesWorldFormat.VqaV2, QuestionForm.Open, "30")]
+    [InlineData(ShapesWorldFormat.ScienceQa, QuestionForm.Choice, "3")]
+    public void Provenance_gives_back_the_exact_world_samples_keyed_by_the_layout_id(ShapesWorldFormat format, QuestionForm form, string fourthId)
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("out");
+        ShapesWorldExporter.Export(new ShapesWorldExportRequest("base-skewed", Count, Seed: 5, path, ImageSize: 32, Form: form, Threads: 1, Format: format));
+
+        var samples = ShapesWorldProvenance.Load(path);
+
+        Assert.Equal(Count, samples.Count);
+        Assert.Equal(DatasetReader.Load(path).Samples.Select(s => s.Id), samples.Keys);
+        var generator = new WorldGenerator(Profiles.Resolve("base-skewed"), form);
+        Assert.Equal(WorldJson.Serialize(generator.Generate(5, 3)), WorldJson.Serialize(samples[fourthId]));
+        for (int i = 0; i < Count; i++)
+            Assert.Equal(WorldJson.Serialize(generator.Generate(5, i)), WorldJson.Serialize(samples.Values.ElementAt(i)));
+    }
+
+    [Fact]
+    public void Provenance_line_without_its_program_is_refused_naming_line_and_field()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("out");
+        Export(path, ShapesWorldFormat.VqaV2);
+        var file = Path.Combine(path, "provenance.jsonl");
+        var lines = File.ReadAllLines(file);
+        var second = JsonNode.Parse(lines[1])!;
+        second["provenance"]!.AsObject().Remove("program");
+        lines[1] = second.ToJsonString();
+        File.WriteAllLines(file, lines);
+
+        var error = Assert.Throws<DatasetFormatException>(() => ShapesWorldProvenance.Load(path));
+        Assert.Contains("line 2", error.Message);
+        Assert.Contains("provenance.program", error.Message);
+        Assert.Contains("missing", error.Message);
+        Assert.Contains("not found", Assert.Throws<DatasetFormatException>(() => ShapesWorldProvenance.Load(folder.File("none"))).Message);
     }
 
     [Theory]
