@@ -7,16 +7,19 @@ namespace FailureSynth.Backends;
 /// <summary>The remote backends a campaign config asks for (null where the role stays embedded).</summary>
 public sealed class RemoteBackends : IDisposable
 {
-    private RemoteBackends(SemanticKernelTeacher? teacher, OpenAIStudent? student, OpenAIImageSynth? images)
+    private RemoteBackends(SemanticKernelTeacher? teacher, OpenAIStudent? student, OpenAIImageSynth? images, ServedStudentEndpoint? served)
     {
         Teacher = teacher;
         Student = student;
         Images = images;
+        Served = served;
     }
 
     public SemanticKernelTeacher? Teacher { get; }
     public OpenAIStudent? Student { get; }
     public OpenAIImageSynth? Images { get; }
+    /// <summary>The served student that loads new weights (student.reload), or null.</summary>
+    public ServedStudentEndpoint? Served { get; }
 
     public static RemoteBackends For(CampaignConfig config, ICallCache? cache = null)
     {
@@ -24,12 +27,13 @@ public sealed class RemoteBackends : IDisposable
         var teacher = config.Teacher.Remote() is { } t ? new SemanticKernelTeacher(t, cache) { AcceptImageDescriptions = config.Images?.Backend == "openai" } : null;
         var student = config.Student.Remote() is { } s ? new OpenAIStudent(s) : null;
         var images = config.Images?.Remote() is { } i ? new OpenAIImageSynth(i) : null;
-        return new RemoteBackends(teacher, student, images);
+        var served = config.Student.Reload is not null && config.Student.Remote() is { } r ? new ServedStudentEndpoint(r) : null;
+        return new RemoteBackends(teacher, student, images, served);
     }
 
     /// <summary>The runner with these backends in place.</summary>
     public CampaignRunner Runner(CampaignConfig config, string output, string? configDirectory = null) =>
-        new(config, output, configDirectory) { Teacher = Teacher, Student = Student is null ? null : _ => Student, Images = Images };
+        new(config, output, configDirectory) { Teacher = Teacher, Student = Student is null ? null : _ => Student, Images = Images, ServedStudent = Served };
 
     /// <summary>Writes the teacher's call log (teacher-calls.jsonl) beside the report; returns its path, or null without a remote teacher.</summary>
     public string? WriteCallLog(string output)
@@ -45,5 +49,6 @@ public sealed class RemoteBackends : IDisposable
         Teacher?.Dispose();
         Student?.Dispose();
         Images?.Dispose();
+        Served?.Dispose();
     }
 }

@@ -44,3 +44,22 @@ public interface IStudent
     /// <summary>Answers every query, in order.</summary>
     Task<IReadOnlyList<StudentReply>> AnswerAsync(IReadOnlyList<StudentQuery> queries, StudentMode mode, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A student served over the OpenAI protocol that can take new weights while it runs (<c>student.reload</c>): the campaign
+/// asks it by model name, and after each train stage has it load the new checkpoint under a new name.
+/// </summary>
+public interface IServedStudent
+{
+    /// <summary>The model the campaign starts from (<c>student.model</c>).</summary>
+    string InitialModel { get; }
+
+    /// <summary>The student answering as <paramref name="model"/>.</summary>
+    IStudent For(string model);
+
+    /// <summary>Whether the endpoint lists <paramref name="model"/> (GET /v1/models).</summary>
+    Task<bool> ServesAsync(string model, CancellationToken cancellationToken);
+
+    /// <summary>Has the endpoint load the weights at <paramref name="path"/> (a folder or file on the server's machine) as <paramref name="model"/>.</summary>
+    Task LoadAsync(string model, string path, CancellationToken cancellationToken);
+}

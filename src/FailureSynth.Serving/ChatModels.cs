@@ -27,9 +27,16 @@ public interface IChatModel
 /// carry an image description in <see cref="SceneDescriptions"/>' form instead of the scene; it judges such a proposal's
 /// picture against the described scene and reads answers off the pictures that image model drew.
 /// </summary>
-public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pictures = null) : IChatModel
+/// <remarks>
+/// Given <paramref name="programs"/>, a question sent as text only (a campaign on dataset files) gets the program of the
+/// same text from that index; asked without a rationale, the double diagnoses the question's last step (its answer).
+/// </remarks>
+public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pictures = null, QuestionPrograms? programs = null) : IChatModel
 {
     public string Id => teacher.Name;
+
+    private TeacherQuestion Known(TeacherQuestion q) =>
+        q.Program is null && programs?.Find(q.Text) is { } program ? q with { Program = program, Family = q.Family ?? World.Questions.QuestionKeys.Of(program.Family) } : q;
 
     public async Task<ChatAnswer> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
@@ -47,10 +54,13 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pic
                 case TeacherTasks.Diagnose:
                 {
                     var f = task["failure"]!.AsObject();
-                    var failure = new Failure(f["id"]!.GetValue<string>(), f["sample_id"]!.GetValue<string>(), TeacherTasks.ReadQuestion(f["question"]),
+                    var failure = new Failure(f["id"]!.GetValue<string>(), f["sample_id"]!.GetValue<string>(), Known(TeacherTasks.ReadQuestion(f["question"])),
                         f["gold"]!.GetValue<string>(), f["predicted"]!.GetValue<string>(), TeacherTasks.ReadSteps(f["steps"]), []);
                     var s = task["located_step"]!.AsObject();
                     var step = new LocatedStep(s["index"]!.GetValue<int>(), s["question"]!.GetValue<string>(), s["answer"]!.GetValue<string>(), "served", false);
+                    // No rationale (the question was asked directly): the step at fault is the one that gives the answer.
+                    if (failure.Steps.Count == 0 && failure.Question.Program is { } whole)
+                        step = step with { Index = World.Questions.Reasoning.StepCount(whole) };
                     var d = await teacher.DiagnoseSkillAsync(failure, step, cancellationToken).ConfigureAwait(false);
                     return Json(new DiagnosisReply(d.Text, d.SkillKey), prompt);
                 }
@@ -81,7 +91,7 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pic
                 }
                 case TeacherTasks.Describe:
                 {
-                    string text = await teacher.DescribeRequiredSkillAsync(TeacherTasks.ReadQuestion(task["question"]), task["answer"]?.GetValue<string>(), cancellationToken).ConfigureAwait(false);
+                    string text = await teacher.DescribeRequiredSkillAsync(Known(TeacherTasks.ReadQuestion(task["question"])), task["answer"]?.GetValue<string>(), cancellationToken).ConfigureAwait(false);
                     return Text(text, prompt);
                 }
                 case TeacherTasks.ReadAnswer:
@@ -115,7 +125,7 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pic
         var candidates = task["candidates"]!.AsArray().Select(c => (Label: c!["label"]!.GetValue<string>(), Answer: c["answer"]!.GetValue<string>())).ToList();
         if (candidates.Count is 0 or > TeacherTasks.MaxCandidates) throw ChatRequest.Invalid($"A score task needs 1..{TeacherTasks.MaxCandidates} candidates (got {candidates.Count}).", "messages");
         var prior = task["prior"] is JsonObject p ? new BiasedPrior(p["answer"]!.GetValue<string>(), p["probability"]!.GetValue<double>()) : null;
-        var scores = teacher.Score(TeacherTasks.ReadQuestion(task["question"]), [.. candidates.Select(c => c.Answer)], TeacherTasks.ReadSteps(task["steps"]), prior);
+        var scores = teacher.Score(Known(TeacherTasks.ReadQuestion(task["question"])), [.. candidates.Select(c => c.Answer)], TeacherTasks.ReadSteps(task["steps"]), prior);
         var order = Enumerable.Range(0, candidates.Count).OrderByDescending(i => scores[i]).ThenBy(i => i).ToList();
         var top = order.Take(request.TopLogprobs).Select(i => new TopLogprob(candidates[i].Label, OpenAIWire.Log(scores[i]), OpenAIWire.Utf8(candidates[i].Label))).ToList();
         int best = order[0];

@@ -20,19 +20,23 @@ public static class OpenAIEndpoints
     /// rate and concurrency limits apply where <see cref="ServedModelSecurity.AddServedModelSecurity"/> and
     /// <see cref="ServedModelSecurity.UseServedModelSecurity"/> set the host up (as <see cref="StartAsync"/> does).
     /// </summary>
-    public static IEndpointRouteBuilder MapOpenAIModel(this IEndpointRouteBuilder app, IChatModel model, ServeLimits? limits = null, ApiKey? key = null)
+    public static IEndpointRouteBuilder MapOpenAIModel(this IEndpointRouteBuilder app, IChatModel model, ServeLimits? limits = null, ApiKey? key = null) =>
+        app.MapOpenAIModels(new ServedModels(model), limits, key);
+
+    /// <summary>As <see cref="MapOpenAIModel"/>, for every model of <paramref name="models"/> (a request's <c>model</c> picks one).</summary>
+    public static IEndpointRouteBuilder MapOpenAIModels(this IEndpointRouteBuilder app, ServedModels models, ServeLimits? limits = null, ApiKey? key = null)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(models);
         var l = limits ?? new ServeLimits();
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var card = new ModelCard(model.Id, "model", created, "failuresynth");
+        ModelCard Card(string id) => new(id, "model", created, "failuresynth");
         var v1 = app.MapGroup("/v1");
         v1.RequireRateLimiting(ServedModelSecurity.RatePolicy);
         if (key is not null) v1.AddEndpointFilter((context, next) => ServedModelSecurity.RequireKey(key, context, next));
-        v1.MapGet("/models", () => Results.Json(new ModelList("list", [card]), OpenAIWire.Options));
-        v1.MapGet("/models/{**id}", (string id) => id == model.Id
-            ? Results.Json(card, OpenAIWire.Options)
-            : Error(new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(id)}' does not exist; this server serves '{model.Id}'.", param: "model", code: "model_not_found")));
+        v1.MapGet("/models", () => Results.Json(new ModelList("list", [.. models.Ids.Select(Card)]), OpenAIWire.Options));
+        v1.MapGet("/models/{**id}", (string id) => models.Find(id) is not null
+            ? Results.Json(Card(id), OpenAIWire.Options)
+            : Error(new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(id)}' does not exist; this server serves {Served(models)}.", param: "model", code: "model_not_found")));
         v1.MapPost("/chat/completions", async (HttpContext http, ILoggerFactory loggers) =>
         {
             try
@@ -41,7 +45,7 @@ public static class OpenAIEndpoints
                     throw new OpenAIRequestException(415, "The request must be JSON (Content-Type: application/json).", code: "unsupported_media_type");
                 byte[] body = await ReadBodyAsync(http.Request, l.MaxRequestBytes, http.RequestAborted).ConfigureAwait(false);
                 // Serialised here, inside the try: a value JSON cannot carry (NaN) is a server error in OpenAI's shape, not a broken response.
-                byte[] reply = JsonSerializer.SerializeToUtf8Bytes(await AnswerAsync(model, body, l, http.RequestAborted).ConfigureAwait(false), OpenAIWire.Options);
+                byte[] reply = JsonSerializer.SerializeToUtf8Bytes(await AnswerAsync(models, body, l, http.RequestAborted).ConfigureAwait(false), OpenAIWire.Options);
                 return Results.Bytes(reply, "application/json");
             }
             catch (OpenAIRequestException e)
@@ -61,7 +65,7 @@ public static class OpenAIEndpoints
             }
             catch (Exception e)
             {
-                loggers.CreateLogger("FailureSynth.Serving").LogError(e, "The served model {Model} failed on a request", model.Id);
+                loggers.CreateLogger("FailureSynth.Serving").LogError(e, "The served model {Model} failed on a request", models.First.Id);
                 return Error(new OpenAIRequestException(500, "The served model failed on this request; the server log has the details.", "server_error", code: "internal_error"));
             }
         });
@@ -149,13 +153,17 @@ public static class OpenAIEndpoints
     /// model, ask the model. Every refusal is an <see cref="OpenAIRequestException"/> (4xx); anything else thrown is a
     /// server error (the fuzz target <c>serve-body</c> runs this on mutated bodies).
     /// </summary>
-    public static async Task<ChatCompletion> AnswerAsync(IChatModel model, ReadOnlyMemory<byte> body, ServeLimits limits, CancellationToken cancellationToken)
+    public static Task<ChatCompletion> AnswerAsync(IChatModel model, ReadOnlyMemory<byte> body, ServeLimits limits, CancellationToken cancellationToken) =>
+        AnswerAsync(new ServedModels(model), body, limits, cancellationToken);
+
+    /// <summary>As the single-model <see cref="AnswerAsync(IChatModel, ReadOnlyMemory{byte}, ServeLimits, CancellationToken)"/>; the request's model picks one of <paramref name="models"/>.</summary>
+    public static async Task<ChatCompletion> AnswerAsync(ServedModels models, ReadOnlyMemory<byte> body, ServeLimits limits, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(limits);
         var request = ChatRequest.Parse(body.Span, limits);
-        if (request.Model != model.Id)
-            throw new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(request.Model)}' does not exist; this server serves '{model.Id}' (GET /v1/models).", param: "model", code: "model_not_found");
+        var model = models.Find(request.Model)
+            ?? throw new OpenAIRequestException(404, $"The model '{ChatRequest.Clip(request.Model)}' does not exist; this server serves {Served(models)} (GET /v1/models).", param: "model", code: "model_not_found");
         var answer = await model.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
         int completion = Math.Max(1, answer.Tokens.Count > 0 ? answer.Tokens.Count : OpenAIWire.EstimateTokens(answer.Content));
         return new ChatCompletion("chatcmpl-" + Guid.NewGuid().ToString("N"), "chat.completion", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), model.Id,
@@ -169,8 +177,11 @@ public static class OpenAIEndpoints
     /// needs it (<c>failuresynth serve</c> always sets one); without, the server answers anyone on this machine (tests).
     /// </summary>
     /// <param name="images">An image model also served on the same port (<c>POST /v1/images/generations</c>), or null.</param>
+    /// <param name="load">
+    /// Loads weights by name and server-side path for <c>POST /v1/load_lora_adapter</c> (<see cref="ModelLoading"/>); null: the route is not served.
+    /// </param>
     public static async Task<WebApplication> StartAsync(IChatModel model, int port, ServeLimits? limits = null, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default, ApiKey? key = null,
-        IImageModel? images = null)
+        IImageModel? images = null, Func<string, string, CancellationToken, Task<IChatModel>>? load = null)
     {
         var l = limits ?? new ServeLimits();
         var builder = WebApplication.CreateSlimBuilder();
@@ -179,8 +190,10 @@ public static class OpenAIEndpoints
         builder.Services.AddServedModelSecurity(l);
         var app = builder.Build();
         app.UseServedModelSecurity();
-        app.MapOpenAIModel(model, l, key);
+        var models = new ServedModels(model);
+        app.MapOpenAIModels(models, l, key);
         if (images is not null) app.MapOpenAIImages(images, l, key);
+        if (load is not null) app.MapModelLoading(models, load, key);
         app.MapFallback((HttpContext http) => Error(new OpenAIRequestException(404, $"No route {http.Request.Method} {ChatRequest.Clip(http.Request.Path.Value ?? "")}; this server answers GET /v1/models and POST /v1/chat/completions.", code: "not_found")));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         return app;
@@ -188,6 +201,13 @@ public static class OpenAIEndpoints
 
     /// <summary>The base URL a started server listens on, e.g. http://127.0.0.1:41234.</summary>
     public static Uri BaseAddress(WebApplication app) => new(app.Urls.First());
+
+    // The served ids for an error message: the first few, quoted.
+    private static string Served(ServedModels models)
+    {
+        var ids = models.Ids;
+        return string.Join(", ", ids.Take(5).Select(i => $"'{i}'")) + (ids.Count > 5 ? $" and {ids.Count - 5} more" : "");
+    }
 
     public static IResult Error(OpenAIRequestException e) => Results.Json(e.Body, OpenAIWire.Options, statusCode: e.Status);
 

@@ -28,7 +28,7 @@ public sealed record CampaignResult(string OutputDirectory, string DatasetDirect
 /// output folder loads finished stages instead of redoing them, so an interrupted campaign resumes where it
 /// stopped. The same config (seed included) gives the same dataset manifest and accuracies.
 /// </summary>
-public sealed class CampaignRunner(CampaignConfig config, string outputDirectory, string? configDirectory = null)
+public sealed partial class CampaignRunner(CampaignConfig config, string outputDirectory, string? configDirectory = null)
 {
     private readonly string _out = Path.GetFullPath(outputDirectory);
     private readonly string _baseDirectory = configDirectory ?? Directory.GetCurrentDirectory();
@@ -86,6 +86,8 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         // The services' pipeline carries checks between processes without pixels; a described sample's image exists only here.
         if (Images is not null && Workers is not null)
             throw new CampaignConfigException("images.backend openai runs in-process only (failuresynth campaign run): the services do not carry generated images between them yet.");
+
+        if (config.IsExternal) return await RunExternalAsync(context, threads, progress, cancellationToken).ConfigureAwait(false);
 
         var teacher = Teacher ?? new EmbeddedTeacher(config.Teacher.ToOptions());
         var baseSamples = Generate(config.Student.Base);
@@ -147,7 +149,14 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
             {
                 var watch = Stopwatch.StartNew();
                 if (config.Trainer is { IsCommand: true } trainer)
-                    return await CommandTrainAsync(trainer, dir, k, checkpoint, prescribed, baseSamples, standings, context, imageSize, watch, cancellationToken).ConfigureAwait(false);
+                {
+                    var commandOptions = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
+                    long commandSeed = StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
+                    var replay = StudentTraining.Replay(baseSamples, (int)Math.Round(prescribed.Accepted.Count * commandOptions.Replay), commandSeed);
+                    var input = new CommandTrainingInput(k, checkpoint, prescribed.Accepted, replay, commandOptions, StudentTraining.WarmupSteps(commandOptions.Steps), commandSeed,
+                        context.Threads, imageSize, _out);
+                    return await CommandTrainAsync(trainer, dir, k, input, context, watch, checkTinyVlm: true, cancellationToken).ConfigureAwait(false);
+                }
                 var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize, _out)).ToList();
                 var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
                 var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, options, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
@@ -195,15 +204,12 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
     }
 
     // The fine-tune stage through the user's training command (trainer.backend: command): the same data, order, steps and
-    // seed as the embedded trainer, handed over as files; the checkpoint it writes is checked and kept like the embedded one's.
-    private async Task<TrainOutput> CommandTrainAsync(TrainerConfig trainer, string dir, int k, byte[] checkpoint, PrescribeOutput prescribed,
-        IReadOnlyList<WorldSample> baseSamples, IReadOnlyDictionary<string, SkillStanding> standings, ComputeContext context, int imageSize, Stopwatch watch,
-        CancellationToken cancellationToken)
+    // seed as the embedded trainer, handed over as files; the checkpoint it writes is checked (a TinyVLM one when the measure
+    // stage loads it here; a served student's endpoint loads its own) and kept like the embedded one's.
+    private async Task<TrainOutput> CommandTrainAsync(TrainerConfig trainer, string dir, int k, CommandTrainingInput input, ComputeContext context, Stopwatch watch,
+        bool checkTinyVlm, CancellationToken cancellationToken)
     {
-        var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
-        long seed = StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
-        var replay = StudentTraining.Replay(baseSamples, (int)Math.Round(prescribed.Accepted.Count * options.Replay), seed);
-        var input = new CommandTrainingInput(k, checkpoint, prescribed.Accepted, replay, options, StudentTraining.WarmupSteps(options.Steps), seed, context.Threads, imageSize);
+        var options = input.Options;
         var command = new CommandTrainer(trainer.Command!, TimeSpan.FromSeconds(trainer.TimeoutS ?? TrainerConfig.DefaultTimeoutS), trainer.Checkpoint ?? TrainerConfig.DefaultCheckpoint,
             trainer.Model, trainer.Template ?? TrainerConfig.DefaultTemplate, trainer.FinetuningType ?? TrainerConfig.DefaultFinetuningType, _baseDirectory,
             text => Note?.Invoke($"Iteration {k}: train: {text}"));
@@ -212,7 +218,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         string produced = Path.Combine(dir, "trainer", "output", trainer.Checkpoint ?? TrainerConfig.DefaultCheckpoint);
         try
         {
-            _ = TinyVlmStudent.FromBytes(bytes, context, produced);
+            if (checkTinyVlm) _ = TinyVlmStudent.FromBytes(bytes, context, produced);
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or FormatException)
         {
@@ -221,7 +227,7 @@ public sealed class CampaignRunner(CampaignConfig config, string outputDirectory
         }
         string path = Path.Combine(dir, "student.safetensors");
         AtomicWrite(path, bytes);
-        return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, prescribed.Accepted.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
+        return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, input.Added.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
     }
 
     private IStepLocator CreateLocator(ITeacher teacher) =>

@@ -24,8 +24,10 @@ namespace FailureSynth.Loop.Stages;
 /// <param name="Seed">The iteration's training seed.</param>
 /// <param name="Threads">Compute threads the campaign runs with.</param>
 /// <param name="ImageSize">Image size of the student, in pixels.</param>
+/// <param name="OutputDirectory">The campaign folder, where the pictures of described samples are stored; null when none has one.</param>
+/// <param name="ExternalReplay">Replayed questions of the user's own data (a campaign's <c>replay.file</c>), after <paramref name="Replay"/>.</param>
 public sealed record CommandTrainingInput(int Iteration, byte[] InitCheckpoint, IReadOnlyList<StoredSample> Added, IReadOnlyList<WorldSample> Replay,
-    FineTuneOptions Options, int WarmupSteps, long Seed, int Threads, int ImageSize);
+    FineTuneOptions Options, int WarmupSteps, long Seed, int Threads, int ImageSize, string? OutputDirectory = null, IReadOnlyList<DatasetRecord>? ExternalReplay = null);
 
 /// <summary>A training command that failed: non-zero exit, timeout, or no checkpoint. The message names the command and its last output lines.</summary>
 public sealed class CommandTrainingException(string message) : Exception(message);
@@ -149,7 +151,7 @@ public sealed partial class CommandTrainer(IReadOnlyList<string> command, TimeSp
         foreach (var stored in input.Added)
         {
             var p = stored.Proposal;
-            var example = CampaignRunner.ToExample(stored, input.ImageSize);
+            var example = CampaignRunner.ToExample(stored, input.ImageSize, input.OutputDirectory);
             var vqa = new VqaSample(Id: p.Id, Image: DatasetLayout.ImagePath(p.Id), Question: p.Question, Answer: example.Answer, Family: example.Family,
                 Skills: example.Skills, Steps: [.. example.Steps.Select((s, i) => new SampleStep(i + 1, s.Question, s.Answer))], Source: stored.Source);
             var provenance = new JsonObject
@@ -160,9 +162,12 @@ public sealed partial class CommandTrainer(IReadOnlyList<string> command, TimeSp
                 ["scene"] = JsonSerializer.SerializeToNode(p.Scene, WorldJson.Options),
                 ["program"] = JsonSerializer.SerializeToNode(p.Program, WorldJson.Options),
             };
-            writer.Add(new DatasetRecord(vqa, SceneRasterizer.RenderPng(p.Scene!, input.ImageSize), provenance));
+            // A described sample's picture came from the image endpoint and is stored; a scene is rendered again.
+            byte[] png = p.Scene is null ? Imaging.PngEncoder.Encode(example.Image) : SceneRasterizer.RenderPng(p.Scene, input.ImageSize);
+            writer.Add(new DatasetRecord(vqa, png, provenance));
         }
         foreach (var sample in input.Replay) writer.Add(ShapesWorldExporter.CreateRecord(sample, input.ImageSize));
+        foreach (var record in input.ExternalReplay ?? []) writer.Add(record);
         writer.Complete();
         return name;
     }
