@@ -48,7 +48,7 @@ public sealed class ExternalSplit
     };
 
     /// <summary>Reads and checks the split's file (every image must exist); errors name the key and the reader's own message.</summary>
-    public static ExternalSplit Load(string key, SplitConfig split)
+    public static ExternalSplit Load(string key, DataSplitConfig split)
     {
         ArgumentNullException.ThrowIfNull(split);
         string file = split.File ?? throw new ArgumentException($"{key}.file is not set.", nameof(split));

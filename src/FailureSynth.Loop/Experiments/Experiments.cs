@@ -373,7 +373,7 @@ public static class Experiments
             config.Iterations = iterations;
             config.Seed = lab.Config.Seed + seed;
             config.Name = $"{lab.Config.Name}-iterations-s{seed}";
-            config.Validation = new SplitConfig { Profile = lab.Config.Validation.Profile, Count = lab.Config.Validation.Count, Seed = lab.Config.Validation.Seed + 1000L * seed };
+            config.Validation = new DataSplitConfig { Profile = lab.Config.Validation.Profile, Count = lab.Config.Validation.Count, Seed = lab.Config.Validation.Seed + 1000L * seed };
             var runner = new CampaignRunner(config, Path.Combine(lab.Output, $"campaign-s{seed}"), lab.ConfigDirectory);
             var result = await runner.RunAsync(lab.Progress, ct).ConfigureAwait(false);
             var r = result.Report;
