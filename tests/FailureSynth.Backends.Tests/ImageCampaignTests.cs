@@ -134,4 +134,32 @@ public sealed class ImageCampaignTests(SmallStudentFixture fixture, ITestOutputH
             new Loop.Contracts.SampleProposal("prop-00000000000000c0", null, null, description, "What shape is the blue object?", "square", [], null), default);
         Assert.Contains("no image endpoint", none.Rejected!.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Two_descriptions_that_draw_the_same_picture_with_the_same_question_are_duplicates()
+    {
+        var teacher = new EmbeddedTeacher(new EmbeddedTeacherOptions(PriorSamples: 3000));
+        var pictures = new DrawnPictures();
+        await using WebApplication server = await OpenAIEndpoints.StartAsync(new TeacherChatModel(teacher, pictures), 0, images: new ShapesWorldImageModel(pictures));
+        var endpoint = new ModelEndpoint("teacher", "semantic-kernel", new Uri(OpenAIEndpoints.BaseAddress(server) + "v1"), teacher.Name, null, TimeSpan.FromSeconds(30), 2);
+        using var sk = new SemanticKernelTeacher(endpoint, null) { AcceptImageDescriptions = true };
+        using var images = new OpenAIImageSynth(endpoint with { Role = "images", Backend = "openai", Model = ShapesWorldImageModel.ModelId });
+        var filter = new Loop.Filter.QualityFilter(sk, new Loop.Filter.FilterOptions()) { Images = images };
+        var proposal = (await teacher.ProposeAsync(new Loop.Contracts.SkillDiagnosis("query/color=red", "query/color=red"), null, 1, 5, default))[0];
+        string description = SceneDescriptions.Describe(proposal.Scene!);
+        // The same scene, written another way (a leading zero on each x coordinate): another text, the same picture.
+        string rewritten = description.Replace("centred at (", "centred at (0", StringComparison.Ordinal);
+        Assert.NotEqual(description, rewritten);
+        var first = proposal with { Id = "prop-00000000000000d0", Scene = null, ImageDescription = description };
+        var second = proposal with { Id = "prop-00000000000000d1", Scene = null, ImageDescription = rewritten };
+        Assert.NotEqual(Loop.Filter.QualityFilter.DuplicateKey(first), Loop.Filter.QualityFilter.DuplicateKey(second));
+        var checks = new[] { await filter.CheckAsync(first, default), await filter.CheckAsync(second, default) };
+        Assert.All(checks, c => Assert.Null(c.Rejected));
+        Assert.True(checks[0].Image!.PixelsEqual(checks[1].Image!));
+        var (accepted, verdicts) = await filter.DecideAsync(checks, new Loop.Filter.InMemoryDuplicateRegistry(), new Dictionary<string, int>(), null, default);
+        Assert.Equal(first.Id, Assert.Single(accepted).Proposal.Id);
+        var duplicate = verdicts.Single(v => v.ProposalId == second.Id);
+        Assert.Equal(Loop.Filter.FilterReason.Duplicate, duplicate.Reason);
+        Assert.Contains("same picture and question", duplicate.Detail, StringComparison.Ordinal);
+    }
 }

@@ -33,6 +33,14 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
     public IImageSynth? Images { get; init; }
 
     /// <summary>The near-duplicate key of a proposal: SHA-256 of its canonical scene and normalised question.</summary>
+    /// <summary>
+    /// The second key of a sample drawn from a description: its picture (SHA-256 of the pixels and size) and question, so two
+    /// descriptions that draw the same picture with the same question are duplicates too.
+    /// </summary>
+    public static string PictureDuplicateKey(SampleProposal proposal, RgbImage image) =>
+        StableHash.Hex("picture", image.Width.ToString(CultureInfo.InvariantCulture), image.Height.ToString(CultureInfo.InvariantCulture),
+            Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image.Pixels)), proposal.Question.Trim().ToLowerInvariant());
+
     public static string DuplicateKey(SampleProposal proposal) =>
         StableHash.Hex(proposal.Scene is null ? proposal.ImageDescription ?? "" : WorldJson.Serialize(proposal.Scene),
             proposal.Question.Trim().ToLowerInvariant());
@@ -153,6 +161,8 @@ public sealed class QualityFilter(ITeacher judge, FilterOptions options, int ima
                 verdict = new FilterVerdict(p.Id, FilterReason.JudgeScore, $"judge score {judged.Score} < {Options.JudgeThreshold}: {judged.Reason}", judged.Score, answer);
             else if (!await duplicates.TryAddAsync(DuplicateKey(p), p.Id, cancellationToken).ConfigureAwait(false))
                 verdict = new FilterVerdict(p.Id, FilterReason.Duplicate, "same scene and question as an earlier sample", judged?.Score, answer);
+            else if (p.Scene is null && !await duplicates.TryAddAsync(PictureDuplicateKey(p, check.Image!), p.Id, cancellationToken).ConfigureAwait(false))
+                verdict = new FilterVerdict(p.Id, FilterReason.Duplicate, "same picture and question as an earlier sample (drawn from another description)", judged?.Score, answer);
             else
             {
                 string skill = p.SkillKey ?? "unknown";

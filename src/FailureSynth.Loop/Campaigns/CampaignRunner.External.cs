@@ -104,7 +104,7 @@ public sealed partial class CampaignRunner
                 CampaignTelemetry.Prescribed(config.Name, k, output);
                 return output;
             }).ConfigureAwait(false);
-            foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
+            await RegisterAcceptedAsync(duplicates, prescribed.Accepted, imageSize, cancellationToken).ConfigureAwait(false);
             allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
 
             var trained = await StageAsync(dir, k, CampaignStages.Train, progress, async report =>

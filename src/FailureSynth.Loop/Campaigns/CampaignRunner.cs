@@ -142,7 +142,7 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
                 return output;
             }).ConfigureAwait(false);
             // Replays of later iterations must see this iteration's accepted samples as duplicates too.
-            foreach (var s in prescribed.Accepted) await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
+            await RegisterAcceptedAsync(duplicates, prescribed.Accepted, imageSize, cancellationToken).ConfigureAwait(false);
             allAccepted.AddRange(prescribed.Accepted.Select(s => (k, s)));
 
             var trained = await StageAsync(dir, k, CampaignStages.Train, progress, async report =>
@@ -228,6 +228,18 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
         string path = Path.Combine(dir, "student.safetensors");
         AtomicWrite(path, bytes);
         return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, input.Added.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
+    }
+
+    // Later iterations (and a resumed run) must see accepted samples as duplicates: by scene or description and question,
+    // and a drawn sample also by its stored picture.
+    private async Task RegisterAcceptedAsync(IDuplicateRegistry duplicates, IReadOnlyList<StoredSample> accepted, int imageSize, CancellationToken cancellationToken)
+    {
+        foreach (var s in accepted)
+        {
+            await duplicates.TryAddAsync(QualityFilter.DuplicateKey(s.Proposal), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
+            if (s.Proposal.Scene is null && s.GeneratedImage is not null)
+                await duplicates.TryAddAsync(QualityFilter.PictureDuplicateKey(s.Proposal, GeneratedImage(s, imageSize, _out)), s.Proposal.Id, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private IStepLocator CreateLocator(ITeacher teacher) =>
