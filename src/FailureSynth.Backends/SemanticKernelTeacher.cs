@@ -24,12 +24,12 @@ public sealed class TeacherEndpointException(string message, Exception? inner = 
 /// (<see cref="Log"/>). Transport retries, timeouts and the concurrency limit are <see cref="EndpointHandler"/>'s.
 /// Calls are cached by endpoint, model and a hash of the rendered prompt and settings.
 /// </summary>
-public sealed partial class SemanticKernelTeacher : ITeacher, IImageReader, IDisposable
+public sealed partial class SemanticKernelTeacher : ITeacher, IImageReader, IAnswerJudge, IDisposable
 {
     /// <summary>Replies asked for per call before a bad one is recorded as a rejection.</summary>
     public const int ReplyAttempts = 3;
 
-    private static readonly string[] FunctionNames = ["score-answers", "diagnose-skill", "propose", "judge", "describe-skill", "read-answer"];
+    private static readonly string[] FunctionNames = ["score-answers", "diagnose-skill", "propose", "judge", "describe-skill", "read-answer", "match-answer"];
     private readonly ModelEndpoint _endpoint;
     private readonly ICallCache? _cache;
     private readonly HttpClient _http;
@@ -181,6 +181,20 @@ public sealed partial class SemanticKernelTeacher : ITeacher, IImageReader, IDis
         var reply = await CallAsync("read-answer", task, Structured("image_answer", TeacherReplies.ReadingSchema(), strict: true), dataUri,
             r => (answer = TeacherReplies.Reading(r.Content).Answer) is null ? TeacherReplies.Reading(r.Content).Problem : null, cancellationToken).ConfigureAwait(false);
         return reply.Value is null ? new ImageReading(null, $"the reply was rejected after {ReplyAttempts} attempts: {reply.Reason}") : new ImageReading(answer, null);
+    }
+
+    /// <summary>Whether a free-text answer means the same as the reference (text only; structured reply, checked like the others).</summary>
+    public async Task<AnswerMatch> MatchAnswerAsync(TeacherQuestion question, string reference, string answer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(question);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(answer);
+        var task = new JsonObject { ["task"] = TeacherTasks.MatchAnswer, ["question"] = TeacherTasks.Question(question), ["reference"] = reference, ["answer"] = answer };
+        AnswerMatch? match = null;
+        var reply = await CallAsync("match-answer", task, Structured("answer_match", TeacherReplies.MatchSchema(), strict: true), null,
+            r => (match = TeacherReplies.Match(r.Content).Match) is null ? TeacherReplies.Match(r.Content).Problem : null, cancellationToken).ConfigureAwait(false);
+        // A rejected judgement counts the answer as wrong, with the reason (never as right on a reply we could not read).
+        return reply.Value is null ? new AnswerMatch(false, "no judgement", $"the reply was rejected after {ReplyAttempts} attempts: {reply.Reason}") : match!;
     }
 
     public async Task<string> DescribeRequiredSkillAsync(TeacherQuestion question, string? answer, CancellationToken cancellationToken)

@@ -49,6 +49,23 @@ public static partial class TeacherReplies
         return (new JudgeVerdict(score, reason!), null);
     }
 
+    /// <summary>The judgement of an answer against a reference in a reply, or the reason it is refused.</summary>
+    public static (AnswerMatch? Match, string? Problem) Match(string content)
+    {
+        if (Object(content, ["same", "reason"], out var o) is { } problem) return (null, problem);
+        if (o!["same"] is not JsonValue v || v.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) return (null, "same must be true or false");
+        if (Text(o, "reason", MaxTextChars, required: true, out string? reason) is { } p) return (null, p);
+        return (new AnswerMatch(v.GetValue<bool>(), reason!), null);
+    }
+
+    public static string MatchSchema() => new JsonObject
+    {
+        ["type"] = "object",
+        ["properties"] = new JsonObject { ["same"] = new JsonObject { ["type"] = "boolean" }, ["reason"] = new JsonObject { ["type"] = "string" } },
+        ["required"] = new JsonArray("same", "reason"),
+        ["additionalProperties"] = false,
+    }.ToJsonString();
+
     /// <summary>The answer read off a picture in a reply, or the reason it is refused.</summary>
     public static (string? Answer, string? Problem) Reading(string content)
     {

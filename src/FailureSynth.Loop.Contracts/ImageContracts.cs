@@ -31,3 +31,16 @@ public interface IImageReader
 
 /// <summary>The teacher's answer to a question about a picture (null, with <see cref="Problem"/>, when its replies were rejected).</summary>
 public sealed record ImageReading(string? Answer, string? Problem);
+
+/// <summary>
+/// A teacher that judges whether a free-text answer means the same as the reference answer (datasets without an exact
+/// scoring rule: LLaVA conversations, JSONL). Asked only when the normalised texts differ; scores so made are marked
+/// <c>teacher-judged</c>.
+/// </summary>
+public interface IAnswerJudge
+{
+    Task<AnswerMatch> MatchAnswerAsync(TeacherQuestion question, string reference, string answer, CancellationToken cancellationToken);
+}
+
+/// <summary>The teacher's judgement of an answer against the reference (<see cref="Same"/> false, with <see cref="Problem"/>, when its replies were rejected).</summary>
+public sealed record AnswerMatch(bool Same, string Reason, string? Problem = null);

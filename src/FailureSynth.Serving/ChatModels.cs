@@ -104,8 +104,13 @@ public sealed class TeacherChatModel(EmbeddedTeacher teacher, DrawnPictures? pic
                     string answer = pictures.Find(images[0]) is { } scene && question.Program is { } program ? World.Questions.ProgramExecutor.Execute(program, scene) : "cannot tell";
                     return Json(new ReadAnswerReply(answer), prompt);
                 }
+                case TeacherTasks.MatchAnswer:
+                {
+                    var m = await teacher.MatchAnswerAsync(Known(TeacherTasks.ReadQuestion(task["question"])), task["reference"]!.GetValue<string>(), task["answer"]!.GetValue<string>(), cancellationToken).ConfigureAwait(false);
+                    return Json(new MatchReply(m.Same, m.Reason), prompt);
+                }
                 default:
-                    throw ChatRequest.Invalid($"Unknown task '{ChatRequest.Clip(kind)}' (known: {TeacherTasks.Score}, {TeacherTasks.Diagnose}, {TeacherTasks.Propose}, {TeacherTasks.Judge}, {TeacherTasks.Describe}, {TeacherTasks.ReadAnswer}).", "messages");
+                    throw ChatRequest.Invalid($"Unknown task '{ChatRequest.Clip(kind)}' (known: {TeacherTasks.Score}, {TeacherTasks.Diagnose}, {TeacherTasks.Propose}, {TeacherTasks.Judge}, {TeacherTasks.Describe}, {TeacherTasks.ReadAnswer}, {TeacherTasks.MatchAnswer}).", "messages");
             }
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException or NotSupportedException)

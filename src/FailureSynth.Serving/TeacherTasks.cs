@@ -22,6 +22,7 @@ public static class TeacherTasks
     public const string Judge = "judge";
     public const string Describe = "describe_skill";
     public const string ReadAnswer = "read_answer";
+    public const string MatchAnswer = "match_answer";
 
     public static JsonSerializerOptions Options => OpenAIWire.Options;
 
@@ -105,6 +106,9 @@ public sealed record DiagnosisReply([property: JsonRequired] string Text, string
 
 /// <summary>The read-answer call's structured reply: the answer the teacher reads off a picture.</summary>
 public sealed record ReadAnswerReply([property: JsonRequired] string Answer);
+
+/// <summary>The match-answer call's structured reply.</summary>
+public sealed record MatchReply([property: JsonRequired] bool Same, [property: JsonRequired] string Reason);
 
 /// <summary>The judge call's structured reply.</summary>
 public sealed record JudgeReply([property: JsonRequired] int Score, [property: JsonRequired] string Reason);

@@ -98,4 +98,20 @@ public sealed class ExternalCampaignTests(SmallStudentFixture fixture, ITestOutp
         }
         Assert.Equal(2, loads.Count);
     }
+
+    [Fact]
+    public async Task The_teacher_judges_a_free_text_answer_over_the_wire()
+    {
+        var embedded = new EmbeddedTeacher(new EmbeddedTeacherOptions(PriorSamples: 1000));
+        await using WebApplication server = await OpenAIEndpoints.StartAsync(new TeacherChatModel(embedded), 0);
+        var endpoint = new ModelEndpoint("teacher", "semantic-kernel", new Uri(OpenAIEndpoints.BaseAddress(server) + "v1"), embedded.Name, null, TimeSpan.FromSeconds(30), 2);
+        using var sk = new SemanticKernelTeacher(endpoint, new InMemoryCallCache());
+        var question = new Loop.Contracts.TeacherQuestion("What colour is the large circle?", null, null);
+        var same = await sk.MatchAnswerAsync(question, "gray", "The grey.", default);
+        Assert.True(same.Same, same.Reason);
+        var different = await sk.MatchAnswerAsync(question, "gray", "blue", default);
+        Assert.False(different.Same);
+        Assert.Null(different.Problem);
+        Assert.Contains(sk.Log.Summary(), f => f.Function == "match-answer" && f.Calls == 2 && f.Rejected == 0);
+    }
 }

@@ -2,6 +2,7 @@ using FailureSynth.Datasets.ShapesWorld;
 using FailureSynth.Loop.Campaigns;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Stages;
+using FailureSynth.Loop.Teacher;
 using FailureSynth.World.Skills;
 
 namespace FailureSynth.Loop.Tests;
@@ -107,6 +108,27 @@ public sealed class ExternalSplitTests : IDisposable
         Assert.All(byLetter.Concat(byText), a => { Assert.Equal("exact-choice", a.Rule); Assert.Equal(1, a.Score); });
         // Per skill by ScienceQA's skill field, which the export fills with the ShapesWorld skill key.
         Assert.All(split.Report(byLetter, "m", "eval", 0).PerSkill.Keys, k => Assert.True(SkillTaxonomy.Contains(k), k));
+    }
+
+    [Fact]
+    public async Task A_free_text_answer_that_differs_from_the_reference_is_judged_by_the_teacher_and_marked()
+    {
+        // A FailureSynth folder has no scoring rule of its own: free text, normalised exact match, then the teacher.
+        string dir = Path.Combine(_root, "free");
+        ShapesWorldExporter.Export(new ShapesWorldExportRequest("balanced", 400, 3, dir));
+        var split = ExternalSplit.Load("validation", new DataSplitConfig { File = dir });
+        var grayIndex = split.Samples.Select((s, i) => (s, i)).First(x => x.s.Answer == "gray").i;
+        string Reply(int i) => i == grayIndex ? "Grey." : i % 2 == 0 ? split.Samples[i].Answer : "zebra";
+        var replies = split.Samples.Select((s, i) => new StudentReply(s.Id, Reply(i), 1, [], new Dictionary<string, double>())).ToList();
+        var plain = split.Score(replies);
+        Assert.Equal(0, plain[grayIndex].Score);
+        var judged = await split.ScoreAsync(replies, new Loop.Teacher.EmbeddedTeacher(new EmbeddedTeacherOptions(PriorSamples: 1000)), default);
+        Assert.Equal(1, judged[grayIndex].Score);
+        Assert.Equal(ExternalSplit.TeacherJudged, judged[grayIndex].Rule);
+        // Answers that matched are not sent to the teacher; those it finds different stay wrong, marked as judged.
+        Assert.All(judged.Where((a, i) => i != grayIndex && i % 2 == 0), a => { Assert.Equal("exact-normalised", a.Rule); Assert.Equal(1, a.Score); });
+        Assert.All(judged.Where((a, i) => i != grayIndex && i % 2 == 1), a => { Assert.Equal(ExternalSplit.TeacherJudged, a.Rule); Assert.Equal(0, a.Score); });
+        Assert.Contains("teacher-judged", split.Report(judged, "m", "eval", 0).Data, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ namespace FailureSynth.Loop.Teacher;
 /// balanced generator (with a configurable share of wrong answers, as a real teacher model makes), and
 /// judges a rendered proposal by checking the picture against its scene spec.
 /// </summary>
-public sealed class EmbeddedTeacher : ITeacher
+public sealed class EmbeddedTeacher : ITeacher, IAnswerJudge
 {
     /// <summary>
     /// Version of the teacher's scoring model; it enters the run cache's key of the experiments, so runs located with
@@ -143,6 +143,34 @@ public sealed class EmbeddedTeacher : ITeacher
         ArgumentNullException.ThrowIfNull(image);
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Judge(sample, image));
+    }
+
+    /// <summary>
+    /// ShapesWorld answers are single words: an answer means the same as the reference when both read as the same word after
+    /// trimming, lower-casing, a final full stop, a leading article, number words ("two" = "2") and the spelling "grey" are
+    /// set aside.
+    /// </summary>
+    public Task<AnswerMatch> MatchAnswerAsync(TeacherQuestion question, string reference, string answer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(answer);
+        cancellationToken.ThrowIfCancellationRequested();
+        string a = CanonicalWord(answer), r = CanonicalWord(reference);
+        return Task.FromResult(a == r
+            ? new AnswerMatch(true, $"'{answer.Trim()}' reads as '{r}', the reference")
+            : new AnswerMatch(false, $"'{answer.Trim()}' reads as '{a}', the reference is '{r}'"));
+    }
+
+    private static readonly string[] NumberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+    private static string CanonicalWord(string text)
+    {
+        string t = text.Trim().TrimEnd('.', '!').Trim().ToLowerInvariant();
+        foreach (string article in new[] { "a ", "an ", "the " })
+            if (t.StartsWith(article, StringComparison.Ordinal)) t = t[article.Length..].Trim();
+        int n = Array.IndexOf(NumberWords, t);
+        if (n >= 0) return n.ToString(CultureInfo.InvariantCulture);
+        return t == "grey" ? "gray" : t;
     }
 
     public Task<string> DescribeRequiredSkillAsync(TeacherQuestion question, string? answer, CancellationToken cancellationToken)

@@ -67,7 +67,7 @@ public sealed partial class CampaignRunner
             {
                 await EnsureServedAsync(served, asked, cancellationToken).ConfigureAwait(false);
                 var replies = await validation.AskAsync(served.For(asked), FailureCollector.Batch, report, cancellationToken).ConfigureAwait(false);
-                var answers = validation.Score(replies);
+                var answers = await validation.ScoreAsync(replies, teacher as IAnswerJudge, cancellationToken).ConfigureAwait(false);
                 var failures = validation.Failures(answers, $"{config.Name}/{config.Seed}/{k}");
                 var output = new EvaluateOutput(asked, answers.Count, answers.Count - failures.Count, failures);
                 CampaignTelemetry.Evaluated(config.Name, k, output);
@@ -134,10 +134,10 @@ public sealed partial class CampaignRunner
             string weights = TrainedWeightsPath(dir, trained);
             var measured = await StageAsync(dir, k, CampaignStages.Measure, progress, async report =>
             {
-                baseReport ??= await LoadOrScoreAsync(Path.Combine(_out, "base-eval.json"), served, served.InitialModel, test, report, cancellationToken).ConfigureAwait(false);
+                baseReport ??= await LoadOrScoreAsync(Path.Combine(_out, "base-eval.json"), served, served.InitialModel, test, teacher as IAnswerJudge, report, cancellationToken).ConfigureAwait(false);
                 var before = k == 1 ? baseReport : PromotedEval(k - 1);
                 await LoadServedAsync(served, candidate, weights, cancellationToken).ConfigureAwait(false);
-                var after = await LoadOrScoreAsync(Path.Combine(dir, "eval.json"), served, candidate, test, report, cancellationToken).ConfigureAwait(false);
+                var after = await LoadOrScoreAsync(Path.Combine(dir, "eval.json"), served, candidate, test, teacher as IAnswerJudge, report, cancellationToken).ConfigureAwait(false);
                 CampaignJson.Write(Path.Combine(dir, "before-eval.json"), before);
                 var m = StudentTraining.Compare(before, after);
                 string promoted = m.Promoted ? trained.Checkpoint : k == 1 ? "base.safetensors" : Read<MeasureOutput>(Path.Combine(_out, $"iter-{k - 1}", "measure.json")).PromotedCheckpoint;
@@ -205,12 +205,13 @@ public sealed partial class CampaignRunner
         throw new CampaignConfigException($"The model '{name}' is neither student.model nor one this campaign trained ({_out}).");
     }
 
-    private async Task<EvaluationReport> LoadOrScoreAsync(string path, IServedStudent served, string model, ExternalSplit split, Action<long, long> report, CancellationToken cancellationToken)
+    private static async Task<EvaluationReport> LoadOrScoreAsync(string path, IServedStudent served, string model, ExternalSplit split, IAnswerJudge? judge, Action<long, long> report,
+        CancellationToken cancellationToken)
     {
         if (File.Exists(path)) return Read<EvaluationReport>(path);
         var watch = Stopwatch.StartNew();
         var replies = await split.AskAsync(served.For(model), FailureCollector.Batch, report, cancellationToken).ConfigureAwait(false);
-        var result = split.Report(split.Score(replies), model, Path.GetFileNameWithoutExtension(path), watch.Elapsed.TotalSeconds);
+        var result = split.Report(await split.ScoreAsync(replies, judge, cancellationToken).ConfigureAwait(false), model, Path.GetFileNameWithoutExtension(path), watch.Elapsed.TotalSeconds);
         CampaignJson.Write(path, result);
         return result;
     }

@@ -127,6 +127,27 @@ public sealed class ExternalSplit
         return answers;
     }
 
+    /// <summary>The rule of an answer the teacher judged (a free-text answer whose normalised text differs from the reference).</summary>
+    public const string TeacherJudged = "teacher-judged";
+
+    /// <summary>
+    /// As <see cref="Score"/>; a free-text answer (rule exact-normalised) that does not match is then judged by
+    /// <paramref name="judge"/>, when there is one, and its score is marked <see cref="TeacherJudged"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<ExternalAnswer>> ScoreAsync(IReadOnlyList<StudentReply> replies, IAnswerJudge? judge, CancellationToken cancellationToken)
+    {
+        var answers = Score(replies).ToArray();
+        if (judge is null) return answers;
+        await Parallel.ForAsync(0, answers.Length, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            if (answers[i].Rule != "exact-normalised" || answers[i].Score > 0) return;
+            var s = Samples[i];
+            var match = await judge.MatchAnswerAsync(new TeacherQuestion(Prompt(s), s.Family, null, s.Choices), Gold(s), answers[i].Predicted, ct).ConfigureAwait(false);
+            answers[i] = answers[i] with { Score = match.Same ? 1 : 0, Rule = TeacherJudged };
+        }).ConfigureAwait(false);
+        return answers;
+    }
+
     /// <summary>
     /// The wrong answers as failures: an answer that scores 0 (for VQA: one no annotator gave). The student was asked
     /// directly, so a failure carries no rationale; the teacher sees the question's text, family and options, never a program.
