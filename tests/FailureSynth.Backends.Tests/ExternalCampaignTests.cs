@@ -100,6 +100,50 @@ public sealed class ExternalCampaignTests(SmallStudentFixture fixture, ITestOutp
     }
 
     [Fact]
+    public async Task A_campaign_on_ScienceQA_files_retrieves_from_a_pool_file_by_BM25()
+    {
+        string data = Path.Combine(fixture.Root, "sqa");
+        foreach (var (split, seed) in new[] { ("val", 101L), ("test", 2L), ("train", 77L) })
+            ShapesWorldExporter.Export(new ShapesWorldExportRequest("balanced", split == "train" ? 200 : 60, seed, Path.Combine(data, split), Form: World.Questions.QuestionForm.Choice,
+                Format: ShapesWorldFormat.ScienceQa, Split: split));
+        var context = ComputeContext.Create(2, preferNativeBlas: false);
+        await using WebApplication student = await OpenAIEndpoints.StartAsync(new StudentChatModel(TinyVlmStudent.Load(fixture.Checkpoint, context), "base-student"), 0,
+            load: (name, path, _) => Task.FromResult<IChatModel>(new StudentChatModel(TinyVlmStudent.Load(path, context), name)));
+        var embedded = new EmbeddedTeacher(new EmbeddedTeacherOptions(PriorSamples: 3000));
+        var programs = QuestionPrograms.Load([.. new[] { "val", "test", "train" }.Select(s => Path.Combine(data, s))]);
+        await using WebApplication teacher = await OpenAIEndpoints.StartAsync(new TeacherChatModel(embedded, null, programs), 0);
+        string Url(WebApplication app) => OpenAIEndpoints.BaseAddress(app) + "v1";
+        var config = CampaignConfig.Parse($$"""
+            name: sqa-files
+            seed: 3
+            threads: 2
+            iterations: 1
+            prescription: retrieve
+            student: { checkpoint: {{fixture.Checkpoint}}, backend: openai, endpoint: '{{Url(student)}}', model: base-student, reload: load-lora-adapter }
+            validation: { file: '{{Path.Combine(data, "val", "problems.json")}}' }
+            test: { file: '{{Path.Combine(data, "test", "problems.json")}}' }
+            pool: { file: '{{Path.Combine(data, "train", "problems.json")}}', count: 0 }
+            budget: { failures: 20, samples: 24, train_steps: 3 }
+            teacher: { prior_samples: 3000, backend: semantic-kernel, endpoint: '{{Url(teacher)}}', model: '{{embedded.Name}}' }
+            """, "sqa-files.yaml");
+        string outDir = Path.Combine(fixture.Root, "sqa-files");
+        using var backends = RemoteBackends.For(config, new InMemoryCallCache());
+        var result = await backends.Runner(config, outDir).RunAsync(null, default);
+        var prescribed = CampaignJson.Read<PrescribeOutput>(Path.Combine(outDir, "iter-1", "prescribe.json"));
+        Assert.Equal("retrieve", prescribed.Kind);
+        Assert.Equal(24, prescribed.Accepted.Count);
+        Assert.All(prescribed.Accepted, s => Assert.Equal("retrieved", s.Source));
+        // The index texts came from the teacher's describe-skill calls, once per pool question, and were kept for a resume.
+        Assert.Contains(backends.Teacher!.Log.Summary(), f => f.Function == "describe-skill" && f.Calls == 200);
+        Assert.Equal(200, JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "pool-skills.json")))!.AsObject().Count);
+        var lines = File.ReadAllLines(Path.Combine(result.DatasetDirectory, "provenance.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(24, lines.Count);
+        Assert.All(lines, l => Assert.Equal("pool.file", l["provenance"]!["image"]!["source"]!.GetValue<string>()));
+        // Scored by exact choice, per ScienceQA skill.
+        Assert.Contains("exact-choice", JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "base-eval.json")))!["data"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_teacher_judges_a_free_text_answer_over_the_wire()
     {
         var embedded = new EmbeddedTeacher(new EmbeddedTeacherOptions(PriorSamples: 1000));

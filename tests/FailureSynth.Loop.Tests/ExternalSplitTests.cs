@@ -60,7 +60,6 @@ public sealed class ExternalSplitTests : IDisposable
         Assert.Contains("student.reload goes with campaigns on dataset files", Problems(Served(val, test)
             .Replace($"validation: {{ file: '{val}' }}", "validation: { count: 10, seed: 1 }", StringComparison.Ordinal).Replace($"test: {{ file: '{test}' }}", "test: { count: 10, seed: 2 }", StringComparison.Ordinal)));
         Assert.Contains("validation.format and validation.images go with validation.file", Problems("validation: { count: 10, seed: 1, format: vqav2 }\n"));
-        Assert.Contains("prescription retrieve draws from a ShapesWorld pool", Problems(Served(val, test, "prescription: retrieve")));
         // The campaign API never reads a caller's files.
         Assert.Contains("may not name dataset files", Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(Served(val, test), "api.yaml", profileFiles: false)).Message);
     }
@@ -129,6 +128,53 @@ public sealed class ExternalSplitTests : IDisposable
         Assert.All(judged.Where((a, i) => i != grayIndex && i % 2 == 0), a => { Assert.Equal("exact-normalised", a.Rule); Assert.Equal(1, a.Score); });
         Assert.All(judged.Where((a, i) => i != grayIndex && i % 2 == 1), a => { Assert.Equal(ExternalSplit.TeacherJudged, a.Rule); Assert.Equal(0, a.Score); });
         Assert.Contains("teacher-judged", split.Report(judged, "m", "eval", 0).Data, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pool_file_is_indexed_once_and_answers_demands_with_its_own_pictures_never_twice()
+    {
+        string pool = Path.Combine(_root, "pool");
+        ShapesWorldExporter.Export(new ShapesWorldExportRequest("balanced", 200, 9, pool));
+        var config = new PoolConfig { File = pool, Count = 0 };
+        string outDir = Path.Combine(_root, "out");
+        string iter = Path.Combine(outDir, "iter-1");
+        Directory.CreateDirectory(iter);
+        string skills = Path.Combine(outDir, "pool-skills.json");
+        var teacher = new EmbeddedTeacher(new EmbeddedTeacherOptions(PriorSamples: 1000));
+        var filePool = await FilePool.BuildAsync(config, teacher, skills, null, default);
+        Assert.Equal(200, filePool.Count);
+        Assert.True(File.Exists(skills));
+        var demand = new SkillDemand("What colour is the large circle?", "skill-01-colour", 6, ["fail-1"]);
+        var first = filePool.Retrieve([demand], new HashSet<string>(), iter, outDir);
+        Assert.Equal(6, first.Accepted.Count);
+        Assert.All(first.Accepted, s =>
+        {
+            Assert.Equal("retrieved", s.Source);
+            Assert.Equal("skill-01-colour", s.Proposal.SkillKey);
+            Assert.Null(s.ImageModel);
+            Assert.True(File.Exists(Path.Combine(outDir, s.GeneratedImage!)));
+            Assert.Contains("colour", s.Proposal.Question, StringComparison.OrdinalIgnoreCase);
+        });
+        // A later iteration never takes them again.
+        var second = filePool.Retrieve([demand], first.Accepted.Select(s => s.Proposal.Id).ToHashSet(), iter, outDir);
+        Assert.Empty(second.Accepted.Select(s => s.Proposal.Id).Intersect(first.Accepted.Select(s => s.Proposal.Id)));
+        // The index is rebuilt from pool-skills.json on resume: the same hits.
+        var again = await FilePool.BuildAsync(config, teacher, skills, null, default);
+        Assert.Equal(first.Accepted.Select(s => s.Proposal.Id), again.Retrieve([demand], new HashSet<string>(), iter, outDir).Accepted.Select(s => s.Proposal.Id));
+    }
+
+    [Fact]
+    public void Retrieval_on_files_needs_a_pool_file_and_a_pool_file_needs_files()
+    {
+        string val = Export(ShapesWorldFormat.VqaV2, "val2015");
+        string test = Export(ShapesWorldFormat.VqaV2, "test2015");
+        Assert.Contains("needs pool.file", Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(Served(val, test, "prescription: retrieve"), "bad.yaml")).Message);
+        var ok = CampaignConfig.Parse(Served(val, test, $"prescription: retrieve\npool: {{ file: '{val}', count: 50 }}"), "ok.yaml");
+        Assert.Equal(val, ok.Pool.File);
+        Assert.Contains("pool.file, pool.format and pool.images go with external splits", Assert.Throws<CampaignConfigException>(() =>
+            CampaignConfig.Parse($"pool: {{ file: '{val}' }}\n", "bad.yaml")).Message);
+        Assert.Contains("pool.file 'missing.json' does not exist", Assert.Throws<CampaignConfigException>(() =>
+            CampaignConfig.Parse(Served(val, test, "prescription: retrieve\npool: { file: missing.json }"), "bad.yaml")).Message.Replace(Directory.GetCurrentDirectory() + "/", "", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -304,6 +304,11 @@ public sealed class CampaignConfig
                 if (split.File is { } f && Resolvable(f)) split.File = Path.GetFullPath(Path.Combine(folder, f));
                 if (split.Images is { } i && Resolvable(i)) split.Images = Path.GetFullPath(Path.Combine(folder, i));
             }
+            if (config.Pool is { } pool)
+            {
+                if (pool.File is { } f && Resolvable(f)) pool.File = Path.GetFullPath(Path.Combine(folder, f));
+                if (pool.Images is { } i && Resolvable(i)) pool.Images = Path.GetFullPath(Path.Combine(folder, i));
+            }
             if (config.Pool is not null && Resolvable(config.Pool.Profile))
             {
                 config.writtenProfiles["pool.profile"] = config.Pool.Profile;
@@ -372,8 +377,9 @@ public sealed class CampaignConfig
             p.Add("student.backend openai needs student.checkpoint: the local copy of the served weights that the train and measure stages start from");
         if (Prescription == "retrieve")
         {
-            if (Pool.Count < 1) p.Add($"pool.count must be at least 1 (got {Pool.Count})");
-            ProfileProblem("pool.profile", Pool.Profile, p);
+            // A pool file's count is a draw from it (0: all of it), checked with the file (ExternalProblems).
+            if (Pool.File is null && Pool.Count < 1) p.Add($"pool.count must be at least 1 (got {Pool.Count})");
+            if (Pool.File is null) ProfileProblem("pool.profile", Pool.Profile, p);
             if (!(Pool.K1 >= 0) || !(Pool.B is >= 0 and <= 1)) p.Add("pool.k1 must be >= 0 and pool.b in [0, 1]");
         }
         if (p.Count == 0) p.AddRange(CampaignLimits.Absolute.Problems(this));
@@ -497,10 +503,17 @@ public sealed class CampaignConfig
         if (!IsExternal)
         {
             if (Replay is not null) p.Add("replay goes with external splits (validation.file, test.file); a generated campaign replays student.base");
+            if (Pool.File is not null || Pool.Format is not null || Pool.Images is not null) p.Add("pool.file, pool.format and pool.images go with external splits (validation.file, test.file); a generated campaign retrieves from a generated pool");
             return;
         }
+        if (Pool.File is not null)
+        {
+            var pool = new DataSplitConfig { File = Pool.File, Format = Pool.Format, Images = Pool.Images, Count = Pool.Count, Seed = Pool.Seed };
+            Split("pool", pool, p);
+        }
         if (Student.Backend != "openai") p.Add("validation.file and test.file need student.backend: openai (the model being improved, served over the OpenAI protocol)");
-        if (Prescription == "retrieve") p.Add("prescription retrieve draws from a ShapesWorld pool; with external splits use synthesise");
+        else if (Student.Reload is null) p.Add("validation.file and test.file need student.reload (load-lora-adapter): the measure stage asks the endpoint for the weights each iteration trained");
+        if (Prescription == "retrieve" && Pool.File is null) p.Add("prescription retrieve on dataset files needs pool.file (your support pool as a dataset file); a generated ShapesWorld pool does not match your data");
         if (Locate.Method != "answer-switch") p.Add($"locate.method {Locate.Method}: with external splits the student answers directly (no rationale), so the located step is the whole question; leave locate.method at answer-switch");
     }
 

@@ -72,7 +72,14 @@ public static class CampaignDataset
                 ["program"] = JsonSerializer.SerializeToNode(p.Program, WorldJson.Options),
             };
             byte[] png;
-            if (p.Scene is null)
+            if (p.Scene is null && stored.Source == "retrieved")
+            {
+                // Retrieved from the user's pool file: its own picture and reference answer, stored as found.
+                png = PngEncoder.Encode(example.Image);
+                provenance["image"] = new JsonObject { ["source"] = "pool.file", ["png_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(png)) };
+                provenance["verification"] = new JsonObject { ["answer_check"] = "the pool file's reference answer", ["judge"] = null, ["scene_reexecution"] = false };
+            }
+            else if (p.Scene is null)
             {
                 // No scene: the picture is the image endpoint's, checked by the teacher; the provenance says so.
                 png = PngEncoder.Encode(example.Image);

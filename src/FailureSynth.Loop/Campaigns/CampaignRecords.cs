@@ -40,10 +40,10 @@ public sealed record DiagnosedRecord(string FailureId, SkillDiagnosis Diagnosis)
 
 /// <summary>One accepted prescribed sample as stored (the image is re-rendered from the scene on load).</summary>
 /// <param name="GeneratedImage">
-/// For a sample drawn by an image endpoint from a description (no scene to re-render): its PNG, relative to the campaign's
-/// output folder (<c>iter-K/images/ID.png</c>); null for ShapesWorld samples.
+/// For a sample drawn by an image endpoint from a description, or retrieved from a pool file (no scene to re-render): its PNG,
+/// relative to the campaign's output folder (<c>iter-K/images/ID.png</c>); null for ShapesWorld samples.
 /// </param>
-/// <param name="ImageModel">The image model that drew <paramref name="GeneratedImage"/>.</param>
+/// <param name="ImageModel">The image model that drew <paramref name="GeneratedImage"/>; null for a picture from a pool file.</param>
 public sealed record StoredSample(SampleProposal Proposal, FilterVerdict Verdict, string Source, string DemandQuery, string? DemandSkill, IReadOnlyList<string> FailureIds,
     string? GeneratedImage = null, string? ImageModel = null);
 

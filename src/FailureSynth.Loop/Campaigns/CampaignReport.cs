@@ -68,7 +68,7 @@ public sealed record IterationReport(
             m.BeforePerSkill,
             standings is null || standings.Count == 0 ? null : standings,
             // Samples drawn by the image endpoint (answer-checked and judged by the teacher); absent when none, as before.
-            prescribed.Accepted.Count(s => s.GeneratedImage is not null) is > 0 and int generated ? generated : null);
+            prescribed.Accepted.Count(s => s.GeneratedImage is not null && s.ImageModel is not null) is > 0 and int generated ? generated : null);
     }
 
     /// <summary>Proposals not explained by accepted + rejections + surplus; 0 unless a stage file is inconsistent.</summary>

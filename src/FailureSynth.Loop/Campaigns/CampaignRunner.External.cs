@@ -58,6 +58,7 @@ public sealed partial class CampaignRunner
         string model = served.InitialModel;
         EvaluationReport? baseReport = null;
         var noStandings = new Dictionary<string, SkillStanding>(StringComparer.Ordinal);
+        FilePool? filePool = null;
         for (int k = 1; k <= config.Iterations; k++)
         {
             using var iterationActivity = CampaignTelemetry.StartIteration(Id, config.Name, k);
@@ -100,7 +101,14 @@ public sealed partial class CampaignRunner
             var work = analysed.Select(f => new DiagnosedFailure(f, steps[f.Id], diagnoses[f.Id])).ToList();
             var prescribed = await StageAsync(dir, k, CampaignStages.Prescribe, progress, async report =>
             {
-                var output = await PrescribeAsync(teacher, workers, work, k, dir, duplicates, noStandings, report, cancellationToken).ConfigureAwait(false);
+                PrescribeOutput output;
+                if (config.Prescription == "retrieve")
+                {
+                    filePool ??= await FilePool.BuildAsync(config.Pool, teacher, Path.Combine(_out, "pool-skills.json"), report, cancellationToken).ConfigureAwait(false);
+                    var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose, config.Contrast);
+                    output = filePool.Retrieve(demands, allAccepted.Select(a => a.Sample.Proposal.Id).ToHashSet(StringComparer.Ordinal), dir, _out);
+                }
+                else output = await PrescribeAsync(teacher, workers, work, k, dir, duplicates, noStandings, report, cancellationToken).ConfigureAwait(false);
                 CampaignTelemetry.Prescribed(config.Name, k, output);
                 return output;
             }).ConfigureAwait(false);
