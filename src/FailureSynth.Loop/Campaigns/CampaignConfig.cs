@@ -365,8 +365,9 @@ public sealed class CampaignConfig
         }
         // A served student is a fixed model: the campaign fine-tunes a local copy, which the endpoint never serves,
         // so a second iteration would evaluate the unchanged remote model while training its own.
-        if (Student.Backend == "openai" && Iterations != 1 && Student.Reload is null)
-            p.Add($"student.backend openai evaluates the served model, which the campaign cannot fine-tune unless the endpoint loads new weights: set student.reload: load-lora-adapter, or iterations: 1 (got {Iterations})");
+        if (Student.Backend == "openai" && Iterations != 1 && !IsExternal)
+            p.Add($"student.backend openai evaluates the served model, which the campaign cannot fine-tune: set iterations: 1 (got {Iterations}); " +
+                "on dataset files (validation.file) the endpoint can load each fine-tune instead (student.reload)");
         if (Student.Reload is { } reload)
         {
             if (!StudentConfig.Reloads.Contains(reload)) p.Add($"student.reload '{Shorten(reload)}' must be one of {string.Join(", ", StudentConfig.Reloads)}");
