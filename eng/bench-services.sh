@@ -48,31 +48,6 @@ samples="$out/samples.tsv" log="$out/apphost.log"
 ticks=$(getconf CLK_TCK)
 port="${FS_BENCH_PORT:-17180}"
 
-kind_of() { # the process kind from its command line, or nothing
-  case "$1" in
-    *FailureSynth.Student.dll*|*FailureSynth.Student\ *) echo student ;;
-    *FailureSynth.Teacher.dll*|*FailureSynth.Teacher\ *) echo teacher ;;
-    *FailureSynth.ImageSynth.dll*|*FailureSynth.ImageSynth\ *) echo imagesynth ;;
-    *FailureSynth.QualityFilter.dll*|*FailureSynth.QualityFilter\ *) echo qualityfilter ;;
-    *FailureSynth.Trainer.dll*|*FailureSynth.Trainer\ *) echo trainer ;;
-    *FailureSynth.AppHost.dll*|*FailureSynth.AppHost\ *) echo apphost ;;
-    *beam.smp*) echo rabbitmq ;;
-    *redis-server*) echo redis ;;
-  esac
-}
-
-# Only processes of this checkout and this run count (their command lines name its folder or the run's, or they run
-# in one of them: the broker and Redis run in their data folders under DIR): other runs on the same machine are not
-# ours. DCP starts the services, so they are not all the AppHost's children.
-ours() {
-  local pid cwd
-  for pid in /proc/[0-9]*; do
-    pid=${pid#/proc/}
-    cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)" || continue
-    if [[ "$cwd" == "$fs_root"/* || "$cwd" == "$out"/* ]] || grep -qF -e "$fs_root/" -e "$out/" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
-  done
-}
-
 # The phase each sample belongs to, from what the AppHost printed so far: 1 while the services are measured
 # (from the start of the warm-up to the services' result), 2 while the in-process run is (in the trainer), 3 after.
 phase() {
@@ -90,18 +65,7 @@ DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development \
 apphost=$!
 trap 'kill "$apphost" 2>/dev/null || true' INT TERM
 while kill -0 "$apphost" 2>/dev/null; do
-  p=$(phase)
-  for pid in $(ours); do
-    [ -r "/proc/$pid/cmdline" ] || continue
-    kind=$(kind_of "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)")
-    [ -n "$kind" ] || continue
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    stat=${stat##*) }                         # fields after the command name
-    read -r -a f <<< "$stat"
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    # utime and stime are fields 14 and 15 of stat, 12 and 13 after the name
-    printf '%s\t%s\t%s\t%s\t%s\n' "$p" "$kind" "$pid" "$(( f[11] + f[12] ))" "${hwm:-0}" >> "$samples"
-  done
+  fs_sample_processes "$samples" "$(phase)" "$fs_root" "$out"
   sleep 0.5
 done
 wait "$apphost" && status=0 || status=$?

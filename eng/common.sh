@@ -11,3 +11,52 @@ fs_require_dotnet() {
   fi
   export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 }
+
+# --- Process sampling, shared by eng/bench-services.sh and eng/measure-resources.sh ---
+
+# The process kind from a command line (NUL bytes turned into spaces), or nothing for a process that is not ours.
+fs_process_kind() {
+  case "$1" in
+    *FailureSynth.Student.dll*|*FailureSynth.Student\ *) echo student ;;
+    *FailureSynth.Teacher.dll*|*FailureSynth.Teacher\ *) echo teacher ;;
+    *FailureSynth.ImageSynth.dll*|*FailureSynth.ImageSynth\ *) echo imagesynth ;;
+    *FailureSynth.QualityFilter.dll*|*FailureSynth.QualityFilter\ *) echo qualityfilter ;;
+    *FailureSynth.Trainer.dll*|*FailureSynth.Trainer\ *) echo trainer ;;
+    *FailureSynth.AppHost.dll*|*FailureSynth.AppHost\ *) echo apphost ;;
+    *beam.smp*) echo rabbitmq ;;
+    *redis-server*) echo redis ;;
+  esac
+}
+
+# The PIDs whose command line names one of the folders given, or that run inside one (Redis names no path in its
+# command line, but runs in its data folder). Only processes of this checkout and run count: other runs on the same
+# machine are not ours, and DCP starts the services, so they are not all the AppHost's children.
+fs_processes_in() {
+  local pid cwd dir
+  for pid in /proc/[0-9]*; do
+    pid=${pid#/proc/}
+    cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)" || continue
+    for dir in "$@"; do
+      if [[ "$cwd" == "$dir"/* ]] || grep -qF "$dir/" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; break; fi
+    done
+  done
+}
+
+# Appends one line per process of ours to FILE: TAG, kind, PID, CPU ticks so far (utime + stime, fields 14 and 15 of
+# /proc/PID/stat) and peak resident memory in KiB (VmHWM, the kernel's own high-water mark, so sampling misses no peak).
+#   fs_sample_processes FILE TAG FOLDER...
+fs_sample_processes() {
+  local file="$1" tag="$2" pid kind stat hwm
+  shift 2
+  local -a f
+  for pid in $(fs_processes_in "$@"); do
+    [ -r "/proc/$pid/cmdline" ] || continue
+    kind=$(fs_process_kind "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)")
+    [ -n "$kind" ] || continue
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }                         # fields after the command name: utime and stime are 12 and 13 of these
+    read -r -a f <<< "$stat"
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$tag" "$kind" "$pid" "$(( f[11] + f[12] ))" "${hwm:-0}" >> "$file"
+  done
+}
