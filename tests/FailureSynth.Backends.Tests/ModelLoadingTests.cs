@@ -109,4 +109,26 @@ public sealed class ModelLoadingTests : IAsyncLifetime
         var models = JsonNode.Parse(await _http.GetStringAsync("/v1/models"))!["data"]!.AsArray();
         Assert.Single(models);
     }
+
+    [Fact]
+    public async Task Loading_is_served_only_when_allowed_and_only_with_the_key()
+    {
+        string body = new JsonObject { ["lora_name"] = "x", ["lora_path"] = Path.Combine(_root, "other.safetensors") }.ToJsonString();
+        await using (var plain = await OpenAIEndpoints.StartAsync(new StudentChatModel(_student!, "base"), 0))
+        {
+            using var http = new HttpClient { BaseAddress = OpenAIEndpoints.BaseAddress(plain) };
+            using var response = await http.PostAsync("/v1/load_lora_adapter", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+        var key = new FailureSynth.ApiSecurity.ApiKey("a-key-of-sixteen-plus-characters");
+        await using var keyed = await OpenAIEndpoints.StartAsync(new StudentChatModel(_student!, "base"), 0, key: key,
+            load: (name, path, _) => Task.FromResult<IChatModel>(new StudentChatModel(TinyVlmStudent.Load(path, _context), name)));
+        using var client = new HttpClient { BaseAddress = OpenAIEndpoints.BaseAddress(keyed) };
+        using (var without = await client.PostAsync("/v1/load_lora_adapter", new StringContent(body, Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Unauthorized, without.StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/load_lora_adapter") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "a-key-of-sixteen-plus-characters");
+        using var with = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, with.StatusCode);
+    }
 }
