@@ -14,6 +14,26 @@ public sealed class FilterAndPrescriptionTests
     private static EmbeddedTeacher Teacher => TeacherAndLocatorTests.Teacher;
 
     [Fact]
+    public void A_uniform_share_spreads_part_of_the_budget_over_every_skill_and_the_rest_by_failures()
+    {
+        DiagnosedFailure D(string id, string skill) => new(
+            new Failure(id, id, new TeacherQuestion("q", "count", null), "1", "2", [], []),
+            new LocatedStep(1, "step", "2", "answer-switch", false), new SkillDiagnosis(skill, skill));
+        var failures = new[] { D("a", "relate/above"), D("b", "relate/above"), D("c", "arith/sum") };
+        var mixed = DemandPlanner.PlanWithUniform(failures, 1000, 0.5);
+        Assert.Equal(1000, mixed.Sum(d => d.Count));
+        var targeted = mixed.Where(d => d.FailureIds.Count > 0).ToList();
+        Assert.Equal(500, targeted.Sum(d => d.Count));
+        Assert.Equal([333, 167], targeted.Select(d => d.Count).OrderDescending());
+        var uniform = mixed.Where(d => d.FailureIds.Count == 0).ToList();
+        Assert.Equal(World.Skills.SkillTaxonomy.All.Count, uniform.Count);
+        Assert.InRange(uniform.Max(d => d.Count) - uniform.Min(d => d.Count), 0, 1);
+        // Off is the plan by failures alone.
+        Assert.Equal(DemandPlanner.Plan(failures, 1000).Select(d => (d.SkillKey, d.Count)), DemandPlanner.PlanWithUniform(failures, 1000, 0).Select(d => (d.SkillKey, d.Count)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DemandPlanner.PlanWithUniform(failures, 1000, 1));
+    }
+
+    [Fact]
     public void Seven_out_of_ten_and_ties_go_to_the_first_skill_in_key_order()
     {
         DiagnosedFailure D(string id, string skill) => new(

@@ -22,6 +22,29 @@ public sealed record PrescriptionResult(IReadOnlyList<PrescribedSample> Samples,
 public static class DemandPlanner
 {
     /// <summary>
+    /// <paramref name="budget"/> samples of which round(budget x <paramref name="uniformShare"/>) are spread evenly over every
+    /// skill of the taxonomy (<see cref="Uniform"/>) and the rest split by <see cref="Plan"/>. Uniform demands name no
+    /// failures; they come after the targeted ones. A share of 0 is <see cref="Plan"/> alone.
+    /// </summary>
+    public static IReadOnlyList<SkillDemand> PlanWithUniform(IReadOnlyList<DiagnosedFailure> failures, int budget, double uniformShare, bool useDiagnosis = true,
+        double contrast = 0, Func<string?, double>? weight = null)
+    {
+        if (uniformShare is < 0 or >= 1 || double.IsNaN(uniformShare))
+            throw new ArgumentOutOfRangeException(nameof(uniformShare), uniformShare, "The uniform share must lie in [0, 1).");
+        int uniform = (int)Math.Round(budget * uniformShare, MidpointRounding.AwayFromZero);
+        var targeted = Plan(failures, budget - uniform, useDiagnosis, contrast, weight);
+        return uniform == 0 ? targeted : [.. targeted, .. Uniform(uniform)];
+    }
+
+    /// <summary><paramref name="n"/> samples spread evenly over the taxonomy's skills, in taxonomy order (the first n mod 74 get one more).</summary>
+    public static IReadOnlyList<SkillDemand> Uniform(int n)
+    {
+        var skills = SkillTaxonomy.All;
+        return [.. skills.Select((s, i) => new SkillDemand(TeacherSkills.SkillText(s.Key), s.Key, n / skills.Count + (i < n % skills.Count ? 1 : 0), []))
+            .Where(d => d.Count > 0)];
+    }
+
+    /// <summary>
     /// Default share of an answer-pinning skill's samples that go to its answer siblings (see <see cref="WithContrast"/>):
     /// without them, 4,000 samples for <c>query/shape=diamond</c> taught the student to answer "diamond" for squares too
     /// (targeted-vs-random at N = 4,000: <c>query/shape=square</c> -26 points, the one drop beyond the test's noise).

@@ -116,9 +116,16 @@ public sealed class BudgetConfig
     /// </summary>
     public bool? FixedPlan { get => fixedPlan; set => fixedPlan = value == true ? true : null; }
 
+    /// <summary>
+    /// Share of each iteration's samples spread evenly over every skill of the taxonomy, the rest split by failures
+    /// (0 = off, all by failures). Off is stored as null and left out of the JSON, like <see cref="KeepStart"/>.
+    /// </summary>
+    public double? Uniform { get => uniform; set => uniform = value == 0 ? null : value; }
+
     private bool? freezeNorm;
     private double? keepStart;
     private bool? fixedPlan;
+    private double? uniform;
 }
 
 /// <summary>
@@ -342,6 +349,7 @@ public sealed class CampaignConfig
         if (string.IsNullOrWhiteSpace(Student.Cache)) p.Add("student.cache must name a folder (default out/cache)");
         if (Student.Checkpoint is { Length: 0 }) p.Add("student.checkpoint is empty: name a checkpoint file or leave the key out");
         if (Budget.Failures < 1) p.Add($"budget.failures must be at least 1 (got {Budget.Failures})");
+        if (Budget.Uniform is { } u && !(u is > 0 and < 1)) p.Add($"budget.uniform must be in [0, 1), the share of samples spread evenly over every skill (got {u.ToString(CultureInfo.InvariantCulture)})");
         if (Budget.Samples < 1) p.Add($"budget.samples must be at least 1 (got {Budget.Samples})");
         try { FineTune.Validate(); } catch (ArgumentException e) { p.Add("budget." + e.Message); }
         TrainerProblems(p);

@@ -259,7 +259,7 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
     private async Task<PrescribeOutput> PrescribeAsync(ITeacher teacher, ICampaignWorkers workers, List<DiagnosedFailure> work, int k, string dir, IDuplicateRegistry duplicates,
         IReadOnlyDictionary<string, SkillStanding> standings, Action<long, long> report, CancellationToken cancellationToken)
     {
-        var demands = DemandPlanner.Plan(work, config.Budget.Samples, config.Diagnose, config.Contrast,
+        var demands = DemandPlanner.PlanWithUniform(work, config.Budget.Samples, config.Budget.Uniform ?? 0, config.Diagnose, config.Contrast,
             config.Budget.FixedPlan == true ? null : skill => GainLedger.Weight(standings, skill));
         long seed = StableHash.Seed("prescribe", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture));
         PrescriptionResult result;

@@ -64,7 +64,7 @@ public static class Experiments
             {
                 int s = seed;
                 runs.Add(await lab.RunArmAsync("prescribe", "targeted", n, s, steps, async () =>
-                    await lab.SynthesiseAsync(DemandPlanner.Plan(await Diagnosed(s).ConfigureAwait(false), n, contrast: lab.Config.Contrast), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+                    await lab.SynthesiseAsync(lab.TargetedDemands(await Diagnosed(s).ConfigureAwait(false), n), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
                 runs.Add(await lab.RunArmAsync("prescribe", "random-synthetic", n, s, steps, async () =>
                     await lab.SynthesiseAsync(Lab.UniformDemands(n), SeedOf("random-synthetic", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
                 runs.Add(await lab.RunArmAsync("prescribe", "random-natural", n, s, steps, () => Task.FromResult(lab.Natural(n, s)), ct).ConfigureAwait(false));
@@ -78,7 +78,7 @@ public static class Experiments
             var syn = rows.Single(r => r.Arm == "random-synthetic" && r.N == n);
             var nat = rows.Single(r => r.Arm == "random-natural" && r.N == n);
             double margin = t.Mean - syn.Mean, larger = Math.Max(t.Sd, syn.Sd);
-            findings.Add(F($"N={n}: targeted {100 * t.Mean:0.0} ± {100 * t.Sd:0.0} % vs random-synthetic {100 * syn.Mean:0.0} ± {100 * syn.Sd:0.0} % (margin {100 * margin:+0.0;-0.0} points, larger sd {100 * larger:0.0}: {(margin > larger ? "beats it by more than the larger sd" : "does NOT beat it by more than the larger sd")}{(margin >= 0.01 ? ", by at least 1 point" : ", by less than 1 point")}) and random-natural {100 * nat.Mean:0.0} ± {100 * nat.Sd:0.0} % (margin {100 * (t.Mean - nat.Mean):+0.0;-0.0})."));
+            findings.Add(F($"N={n}: targeted {100 * t.Mean:0.0} ± {100 * t.Sd:0.0} % vs random-synthetic {100 * syn.Mean:0.0} ± {100 * syn.Sd:0.0} % (margin {Points(100 * margin)} points, larger sd {100 * larger:0.0}: {(margin > larger ? "beats it by more than the larger sd" : "does NOT beat it by more than the larger sd")}{(margin >= 0.01 ? ", by at least 1 point" : ", by less than 1 point")}) and random-natural {100 * nat.Mean:0.0} ± {100 * nat.Sd:0.0} % (margin {Points(100 * (t.Mean - nat.Mean))})."));
             var drops = SkillDrops(lab, runs, "targeted", n);
             findings.Add(F($"N={n}: targeted's largest per-skill drop from the base (mean over seeds): {drops[0].Skill} {100 * drops[0].Drop:0.0} points; {drops.Count(d => d.Drop > 0.02)} skill(s) more than 2 points lower."));
         }
@@ -87,6 +87,9 @@ public static class Experiments
             [F($"N = {string.Join(", ", sizes)}; fine-tuning steps scale with N ({string.Join(", ", sizes.Select(n => $"{StepsFor(lab.Config, n)} at {n}"))}), the same for every arm; the recipe of targeted-vs-random otherwise, whose runs at the N both share are reused from the run cache.")],
             watch.Elapsed);
     }
+
+    // A signed difference in points, rounded first: a margin of -0.02 prints as 0.0, not as "-+0.0".
+    private static string Points(double points) => Math.Round(points, 1).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
 
     private static async Task<ExperimentReport> TargetedVsRandomAsync(Lab lab, int seeds, string command, CancellationToken ct)
     {
@@ -106,7 +109,7 @@ public static class Experiments
             {
                 int s = seed;
                 runs.Add(await lab.RunArmAsync("prescribe", "targeted", n, s, steps, async () =>
-                    await lab.SynthesiseAsync(DemandPlanner.Plan(await Diagnosed(s).ConfigureAwait(false), n, contrast: lab.Config.Contrast), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+                    await lab.SynthesiseAsync(lab.TargetedDemands(await Diagnosed(s).ConfigureAwait(false), n), SeedOf("targeted", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
                 runs.Add(await lab.RunArmAsync("prescribe", "random-natural", n, s, steps, () => Task.FromResult(lab.Natural(n, s)), ct).ConfigureAwait(false));
                 runs.Add(await lab.RunArmAsync("prescribe", "random-synthetic", n, s, steps, async () =>
                     await lab.SynthesiseAsync(Lab.UniformDemands(n), SeedOf("random-synthetic", n, s), ct).ConfigureAwait(false), ct).ConfigureAwait(false));
@@ -123,10 +126,10 @@ public static class Experiments
             var nat = rows.Single(r => r.Arm == "random-natural" && r.N == n);
             var syn = rows.Single(r => r.Arm == "random-synthetic" && r.N == n);
             double margin = t.Mean - nat.Mean, larger = Math.Max(t.Sd, nat.Sd);
-            findings.Add(F($"N={n}: targeted {100 * t.Mean:0.0} % vs random-natural {100 * nat.Mean:0.0} % (margin {100 * margin:+0.0;-0.0} points, larger sd {100 * larger:0.0}) and random-synthetic {100 * syn.Mean:0.0} %: targeted {(margin > larger ? "beats" : "does NOT beat")} random-natural by more than the larger sd{(n == 4000 ? margin >= 0.03 ? " and by at least 3 points" : " but NOT by 3 points" : "")}."));
+            findings.Add(F($"N={n}: targeted {100 * t.Mean:0.0} % vs random-natural {100 * nat.Mean:0.0} % (margin {Points(100 * margin)} points, larger sd {100 * larger:0.0}) and random-synthetic {100 * syn.Mean:0.0} %: targeted {(margin > larger ? "beats" : "does NOT beat")} random-natural by more than the larger sd{(n == 4000 ? margin >= 0.03 ? " and by at least 3 points" : " but NOT by 3 points" : "")}."));
             double WeakMean(string arm) => Mean(runs.Where(r => r.Arm == arm && r.N == n).Select(r => weak.Average(k => r.PerSkill.GetValueOrDefault(k))));
             double OtherMean(string arm) => Mean(runs.Where(r => r.Arm == arm && r.N == n).Select(r => baseSkills.Keys.Except(weak).Average(k => r.PerSkill.GetValueOrDefault(k))));
-            findings.Add(F($"N={n}: on the {weak.Count} initially weak skills (>= 15 points below the base median {100 * median:0.0} %, base mean {100 * weak.Average(k => baseSkills[k]):0.0} %) targeted reaches {100 * WeakMean("targeted"):0.0} % vs random-natural {100 * WeakMean("random-natural"):0.0} % (margin {100 * (WeakMean("targeted") - WeakMean("random-natural")):+0.0;-0.0}); on the other skills {100 * OtherMean("targeted"):0.0} % vs {100 * OtherMean("random-natural"):0.0} % (margin {100 * (OtherMean("targeted") - OtherMean("random-natural")):+0.0;-0.0})."));
+            findings.Add(F($"N={n}: on the {weak.Count} initially weak skills (>= 15 points below the base median {100 * median:0.0} %, base mean {100 * weak.Average(k => baseSkills[k]):0.0} %) targeted reaches {100 * WeakMean("targeted"):0.0} % vs random-natural {100 * WeakMean("random-natural"):0.0} % (margin {Points(100 * (WeakMean("targeted") - WeakMean("random-natural")))}); on the other skills {100 * OtherMean("targeted"):0.0} % vs {100 * OtherMean("random-natural"):0.0} % (margin {Points(100 * (OtherMean("targeted") - OtherMean("random-natural")))})."));
             var drops = SkillDrops(lab, runs, "targeted", n);
             var naturalDrops = SkillDrops(lab, runs, "random-natural", n);
             var beyondNoise = drops.Where(d => d.Drop > 0.02 && d.Drop > 2 * d.StandardError).ToList();
@@ -164,8 +167,8 @@ public static class Experiments
         var full = rows.Single(r => r.Arm == "full");
         var findings = new List<string>
         {
-            F($"targeted-bm25 K={k}: {100 * t.Mean:0.0} ± {100 * t.Sd:0.0} % vs random K={k}: {100 * rnd.Mean:0.0} ± {100 * rnd.Sd:0.0} % -> targeted {(t.Mean - rnd.Mean > Math.Max(t.Sd, rnd.Sd) ? "beats" : t.Mean > rnd.Mean ? "is above (within the larger sd of)" : "does NOT beat")} random at equal K ({100 * (t.Mean - rnd.Mean):+0.0;-0.0} points)."),
-            F($"full pool ({pool.Samples.Count} samples, {fullSteps} steps, about {100.0 * fullSteps * 64 / (pool.Samples.Count + Math.Min(lab.Original.Count, pool.Samples.Count * lab.Config.Budget.Replay)):0} % of one epoch over pool + replay): {100 * full.Mean:0.0} ± {100 * full.Sd:0.0} %; targeted-bm25 is {100 * (t.Mean - full.Mean):+0.0;-0.0} points from it with {100.0 * k / pool.Samples.Count:0.0} % of the pool and half of its steps."),
+            F($"targeted-bm25 K={k}: {100 * t.Mean:0.0} ± {100 * t.Sd:0.0} % vs random K={k}: {100 * rnd.Mean:0.0} ± {100 * rnd.Sd:0.0} % -> targeted {(t.Mean - rnd.Mean > Math.Max(t.Sd, rnd.Sd) ? "beats" : t.Mean > rnd.Mean ? "is above (within the larger sd of)" : "does NOT beat")} random at equal K ({Points(100 * (t.Mean - rnd.Mean))} points)."),
+            F($"full pool ({pool.Samples.Count} samples, {fullSteps} steps, about {100.0 * fullSteps * 64 / (pool.Samples.Count + Math.Min(lab.Original.Count, pool.Samples.Count * lab.Config.Budget.Replay)):0} % of one epoch over pool + replay): {100 * full.Mean:0.0} ± {100 * full.Sd:0.0} %; targeted-bm25 is {Points(100 * (t.Mean - full.Mean))} points from it with {100.0 * k / pool.Samples.Count:0.0} % of the pool and half of its steps."),
         };
         return Report("retrieval", "Seed 002's table: top-K support samples retrieved by BM25 for the diagnosed skills vs K random support samples vs the whole pool.",
             command, seeds, lab, rows, PerSkill(runs), findings,
@@ -201,7 +204,7 @@ public static class Experiments
         var rows = Rows(renamed);
         var full = rows.Single(r => r.Arm == "full");
         var findings = rows.Where(r => r.Arm != "full").Select(r =>
-            F($"{r.Arm}: {100 * r.Mean:0.0} ± {100 * r.Sd:0.0} %, {100 * (r.Mean - full.Mean):+0.0;-0.0} points from full ({100 * full.Mean:0.0} %)")).ToList();
+            F($"{r.Arm}: {100 * r.Mean:0.0} ± {100 * r.Sd:0.0} %, {Points(100 * (r.Mean - full.Mean))} points from full ({100 * full.Mean:0.0} %)")).ToList();
         return Report("ablations", "Which parts of the method matter? full (answer-switch + diagnosis + targeted synthesis), no-locate (a random step), no-diagnose (the raw step text instead of a named skill), no-targeting (uniform synthetic data).",
             command, seeds, lab, rows, PerSkill(renamed), findings,
             [F($"N={n} synthesised samples per arm, {steps} fine-tuning steps. no-diagnose: the located step's question text is the request; the embedded teacher maps free text to a skill with BM25 over the taxonomy's skill texts.")],
@@ -285,7 +288,7 @@ public static class Experiments
         {
             var differences = perSeed["answer-switch"].Zip(perSeed[other], (a, b) => a - b).ToList();
             var (mean, sd, _) = Stats.MeanAndSd(differences);
-            findings.Add(F($"answer-switch - {other}, paired per seed: {100 * mean:+0.0;-0.0} ± {100 * sd:0.0} points (ahead on {differences.Count(d => d > 0)} of {differences.Count} seeds)."));
+            findings.Add(F($"answer-switch - {other}, paired per seed: {Points(100 * mean)} ± {100 * sd:0.0} points (ahead on {differences.Count(d => d > 0)} of {differences.Count} seeds)."));
         }
         var extra = new StringBuilder();
         extra.AppendLine("## Ours beside the paper (seed 002)");

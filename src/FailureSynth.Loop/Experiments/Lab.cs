@@ -154,12 +154,11 @@ public sealed class Lab
     }
 
     /// <summary>The random-synthetic baseline's demands: the budget spread uniformly over every skill of the taxonomy.</summary>
-    public static IReadOnlyList<SkillDemand> UniformDemands(int n)
-    {
-        var skills = SkillTaxonomy.All;
-        return [.. skills.Select((s, i) => new SkillDemand(TeacherSkills.SkillText(s.Key), s.Key, n / skills.Count + (i < n % skills.Count ? 1 : 0), []))
-            .Where(d => d.Count > 0)];
-    }
+    public static IReadOnlyList<SkillDemand> UniformDemands(int n) => DemandPlanner.Uniform(n);
+
+    /// <summary>The targeted arm's demands: N split by failures, with the config's uniform share (budget.uniform) spread over every skill.</summary>
+    public IReadOnlyList<SkillDemand> TargetedDemands(IReadOnlyList<DiagnosedFailure> diagnosed, int n) =>
+        DemandPlanner.PlanWithUniform(diagnosed, n, Config.Budget.Uniform ?? 0, contrast: Config.Contrast);
 
     /// <summary>Fresh samples of the base training distribution (seed 000's "equal amount of real data").</summary>
     public IReadOnlyList<StudentExample> Natural(int n, int seed) =>
