@@ -33,8 +33,7 @@ public sealed partial class DatasetWriter : IDisposable
     private readonly Utf8JsonWriter llava;
     private readonly ProvenanceFile provenance;
     private readonly HashSet<string> ids = new(StringComparer.OrdinalIgnoreCase);
-    private readonly SortedDictionary<string, int> families = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, int> skills = new(StringComparer.Ordinal);
+    private readonly SampleTally tally = new();
     private bool hasImages;
     private bool completed;
     private bool disposed;
@@ -70,7 +69,7 @@ public sealed partial class DatasetWriter : IDisposable
     public string Name { get; }
 
     /// <summary>Samples added so far.</summary>
-    public int Count { get; private set; }
+    public int Count => tally.Count;
 
     /// <summary>
     /// Writes one sample. The image goes to <c>images/{id}.png</c> whatever <see cref="VqaSample.Image"/> says;
@@ -98,10 +97,7 @@ public sealed partial class DatasetWriter : IDisposable
         WriteLlava(written);
         provenance.Write(written, record.Provenance);
 
-        if (sample.Family is not null) families[sample.Family] = families.GetValueOrDefault(sample.Family) + 1;
-        foreach (var skill in (sample.Skills ?? []).Distinct(StringComparer.Ordinal))
-            skills[skill] = skills.GetValueOrDefault(skill) + 1;
-        Count++;
+        tally.Add(sample);
     }
 
     /// <summary>Finishes llava.json and provenance.jsonl, then writes dataset_info.json and, last, manifest.json.</summary>
@@ -115,7 +111,7 @@ public sealed partial class DatasetWriter : IDisposable
         llavaStream.WriteByte((byte)'\n');
         CloseStreams();
         WriteDatasetInfo();
-        var manifest = DatasetManifest.Build(Directory, Name, Count, families, skills);
+        var manifest = tally.Manifest(Directory, Name);
         manifest.Write(Directory);
         return manifest;
     }

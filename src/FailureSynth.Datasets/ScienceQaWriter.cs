@@ -38,8 +38,7 @@ public sealed class ScienceQaWriter : IDisposable
     private readonly ProvenanceFile provenance;
     private readonly List<string> pids = [];
     private readonly HashSet<string> known = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, int> families = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, int> skills = new(StringComparer.Ordinal);
+    private readonly SampleTally tally = new();
     private bool completed;
     private bool disposed;
 
@@ -80,7 +79,7 @@ public sealed class ScienceQaWriter : IDisposable
     public string Name { get; }
 
     /// <summary>Problems added so far.</summary>
-    public int Count { get; private set; }
+    public int Count => tally.Count;
 
     /// <summary>
     /// Writes one problem under <paramref name="pid"/>. The sample must be multiple choice: its answer the correct
@@ -126,10 +125,7 @@ public sealed class ScienceQaWriter : IDisposable
         provenance.Write(written, record.Provenance);
         pids.Add(pid);
 
-        if (sample.Family is not null) families[sample.Family] = families.GetValueOrDefault(sample.Family) + 1;
-        foreach (var skill in (written.Skills ?? []).Distinct(StringComparer.Ordinal))
-            skills[skill] = skills.GetValueOrDefault(skill) + 1;
-        Count++;
+        tally.Add(written);
     }
 
     /// <summary>Finishes problems.json and provenance.jsonl, writes pid_splits.json, then manifest.json.</summary>
@@ -143,7 +139,7 @@ public sealed class ScienceQaWriter : IDisposable
         problemsStream.WriteByte((byte)'\n');
         CloseStreams();
         WriteSplits();
-        var manifest = DatasetManifest.Build(Directory, Name, Count, families, skills);
+        var manifest = tally.Manifest(Directory, Name);
         manifest.Write(Directory);
         return manifest;
     }

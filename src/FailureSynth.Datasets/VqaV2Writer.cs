@@ -31,8 +31,7 @@ public sealed partial class VqaV2Writer : IDisposable
     private readonly ProvenanceFile provenance;
     private readonly HashSet<long> questionIds = [];
     private readonly Dictionary<long, byte[]> imageHashes = [];
-    private readonly SortedDictionary<string, int> families = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, int> skills = new(StringComparer.Ordinal);
+    private readonly SampleTally tally = new();
     private bool completed;
     private bool disposed;
 
@@ -89,7 +88,7 @@ public sealed partial class VqaV2Writer : IDisposable
     public string Name { get; }
 
     /// <summary>Questions added so far.</summary>
-    public int Count { get; private set; }
+    public int Count => tally.Count;
 
     /// <summary>The official name of the questions file of a split.</summary>
     public static string QuestionsFileName(string subtype) => $"OpenEnded_{DataType}_{subtype}_questions.json";
@@ -146,10 +145,7 @@ public sealed partial class VqaV2Writer : IDisposable
         };
         provenance.Write(written, record.Provenance);
 
-        if (sample.Family is not null) families[sample.Family] = families.GetValueOrDefault(sample.Family) + 1;
-        foreach (var skill in (sample.Skills ?? []).Distinct(StringComparer.Ordinal))
-            skills[skill] = skills.GetValueOrDefault(skill) + 1;
-        Count++;
+        tally.Add(sample);
     }
 
     /// <summary>Finishes the questions, annotations and provenance files, then writes manifest.json.</summary>
@@ -167,7 +163,7 @@ public sealed partial class VqaV2Writer : IDisposable
         }
 
         CloseStreams();
-        var manifest = DatasetManifest.Build(Directory, Name, Count, families, skills);
+        var manifest = tally.Manifest(Directory, Name);
         manifest.Write(Directory);
         return manifest;
     }
