@@ -157,15 +157,7 @@ public sealed partial class CampaignRunner
             iterations.Add(IterationReport.From(k, evaluated, located, diagnosed, prescribed, trained, measured, analysed, noStandings));
         }
 
-        baseReport ??= Read<EvaluationReport>(Path.Combine(_out, "base-eval.json"));
-        string datasetDirectory = Path.Combine(_out, "dataset");
-        progress?.Report(new CampaignProgress(config.Iterations, "dataset", 0, allAccepted.Count));
-        var manifest = CampaignDataset.Write(datasetDirectory, config.Name, teacher.Name, allAccepted, allLocated, imageSize, _out);
-        progress?.Report(new CampaignProgress(config.Iterations, "dataset", allAccepted.Count, allAccepted.Count));
-        progress?.Report(new CampaignProgress(config.Iterations, "dataset", 1, 1, "done"));
-        var campaignReport = CampaignReport.Build(config, baseInfo, baseReport, iterations, manifest);
-        string reportPath = CampaignReportWriter.Write(_out, campaignReport);
-        return new CampaignResult(_out, datasetDirectory, reportPath, campaignReport);
+        return Finish(teacher, allAccepted, allLocated, imageSize, baseInfo, baseReport, iterations, progress);
     }
 
     // The test evaluation of the model in use after iteration k: its trained model's if promoted, else the one it started from.

@@ -190,6 +190,13 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
             iterations.Add(IterationReport.From(k, evaluated, located, diagnosed, prescribed, trained, measured, analysed, standings));
         }
 
+        return Finish(teacher, allAccepted, allLocated, imageSize, baseInfo, baseReport, iterations, progress);
+    }
+
+    // The end of a campaign: the dataset of every accepted sample, then the report.
+    private CampaignResult Finish(ITeacher teacher, IReadOnlyList<(int Iteration, StoredSample Sample)> allAccepted, IReadOnlyDictionary<string, LocatedStep> allLocated,
+        int imageSize, BaseInfo baseInfo, EvaluationReport? baseReport, IReadOnlyList<IterationReport> iterations, IProgress<CampaignProgress>? progress)
+    {
         // When every measure stage was resumed the base evaluation was never loaded.
         baseReport ??= Read<EvaluationReport>(Path.Combine(_out, "base-eval.json"));
         string datasetDirectory = Path.Combine(_out, "dataset");
@@ -198,7 +205,7 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
         // Ended like every stage, on its real count, so a display closes its line as done (not as stopped at 0).
         progress?.Report(new CampaignProgress(config.Iterations, "dataset", allAccepted.Count, allAccepted.Count));
         progress?.Report(new CampaignProgress(config.Iterations, "dataset", 1, 1, "done"));
-        var report = CampaignReport.Build(config, baseInfo, baseReport!, iterations, manifest);
+        var report = CampaignReport.Build(config, baseInfo, baseReport, iterations, manifest);
         string reportPath = CampaignReportWriter.Write(_out, report);
         return new CampaignResult(_out, datasetDirectory, reportPath, report);
     }
