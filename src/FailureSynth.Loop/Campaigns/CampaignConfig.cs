@@ -523,6 +523,7 @@ public sealed class CampaignConfig
         if (Student.Backend != "openai") p.Add("validation.file and test.file need student.backend: openai (the model being improved, served over the OpenAI protocol)");
         else if (Student.Reload is null) p.Add("validation.file and test.file need student.reload (load-lora-adapter): the measure stage asks the endpoint for the weights each iteration trained");
         if (Prescription == "retrieve" && Pool.File is null) p.Add("prescription retrieve on dataset files needs pool.file (your support pool as a dataset file); a generated ShapesWorld pool does not match your data");
+        if (Budget.Uniform is not null) p.Add("budget.uniform spreads samples over ShapesWorld's skill taxonomy, which your files do not have; leave it out with validation.file");
         if (Locate.Method != "answer-switch") p.Add($"locate.method {Locate.Method}: with external splits the student answers directly (no rationale), so the located step is the whole question; leave locate.method at answer-switch");
     }
 
