@@ -12,14 +12,22 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
     /// <summary>bench-synthesis only: fixed CPU milliseconds per sample in rendering and in checking.</summary>
     public int WorkMs { get; init; }
 
+    /// <summary>bench-synthesis only: proposals per request (null: the Trainer's default, 256).</summary>
+    public int? Window { get; init; }
+
+    /// <summary>bench-synthesis only: write each mode's accepted samples as a dataset and compare the two manifests.</summary>
+    public bool WriteDataset { get; init; }
+
     public static readonly string[] Services = ["student", "teacher", "imagesynth", "qualityfilter", "trainer"];
 
     public const string Usage =
         "Usage: dotnet run --project FailureSynth.AppHost [-- OPTIONS]                     bring the system up; Ctrl+C stops it\n" +
         "       dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR   run one campaign through the services, then stop\n" +
         "       (relative paths are taken from the repository root)\n" +
-        "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] [--batch N] [--work-ms MS] [--out DIR]\n" +
-        "                                 synthesis throughput through the services and in-process (DIR/bench-synthesis.json)\n" +
+        "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] [--batch N] [--work-ms MS]\n" +
+        "                                 [--window N] [--write-dataset] [--out DIR]\n" +
+        "                                 synthesis throughput through the services and in-process (DIR/bench-synthesis.json);\n" +
+        "                                 --write-dataset also writes both datasets and compares their manifests\n" +
         "Options:\n" +
         "  --replicas SERVICE=N      replicas of a service (repeatable; student, teacher, imagesynth, qualityfilter; the trainer runs once)\n" +
         "  --fault STAGE=ACTION      with run: inject a fault once the campaign reaches STAGE (or K:STAGE for iteration K):\n" +
@@ -37,7 +45,8 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
         string kind = "up";
         string? campaign = null, output = null;
         int proposals = 2000, workMs = 0;
-        int? batch = null;
+        int? batch = null, window = null;
+        bool writeDataset = false;
         var replicas = new Dictionary<string, int>(StringComparer.Ordinal);
         var faults = new List<Fault>();
         var aspire = new List<string>();
@@ -65,6 +74,14 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int b) || b is < 1 or > 1024)
                         throw new ArgumentException($"--batch must be a whole number of proposals per message from 1 to 1024 (got '{args[i]}').");
                     batch = b;
+                    break;
+                case "--window":
+                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int w) || w is < 1 or > 100_000)
+                        throw new ArgumentException($"--window must be a whole number of proposals per request from 1 to 100000 (got '{args[i]}').");
+                    window = w;
+                    break;
+                case "--write-dataset":
+                    writeDataset = true;
                     break;
                 case "--work-ms":
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out workMs) || workMs > 1000)
@@ -101,8 +118,9 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
             if (!File.Exists(campaign)) throw new ArgumentException($"Campaign file '{campaign}' does not exist.");
         }
         else if (faults.Count > 0 || (output is not null && kind != "bench-synthesis")) throw new ArgumentException("--fault belongs to run, --out to run and bench-synthesis.");
-        if (kind != "bench-synthesis" && (batch is not null || workMs != 0)) throw new ArgumentException("--batch and --work-ms belong to bench-synthesis.");
-        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire) { BatchSize = batch, WorkMs = workMs };
+        if (kind != "bench-synthesis" && (batch is not null || workMs != 0 || window is not null || writeDataset))
+            throw new ArgumentException("--batch, --work-ms, --window and --write-dataset belong to bench-synthesis.");
+        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire) { BatchSize = batch, WorkMs = workMs, Window = window, WriteDataset = writeDataset };
     }
 
     /// <summary>

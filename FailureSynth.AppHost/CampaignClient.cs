@@ -102,22 +102,31 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
     /// Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both; with
     /// <paramref name="outputDirectory"/>, also writes them to <c>bench-synthesis.json</c> there.
     /// </summary>
-    public async Task<int> BenchSynthesisAsync(int proposals, IReadOnlyDictionary<string, int> replicas, int? batchSize, int workMs, string? outputDirectory,
-        CancellationToken cancellationToken)
+    public async Task<int> BenchSynthesisAsync(AppHostCommand command, CancellationToken cancellationToken)
     {
-        var layout = new[] { "teacher", "imagesynth", "qualityfilter" }.ToDictionary(s => s, s => replicas.TryGetValue(s, out int n) ? n : 1);
+        int proposals = command.Proposals;
+        var layout = new[] { "teacher", "imagesynth", "qualityfilter" }.ToDictionary(s => s, command.ReplicasOf);
         Console.WriteLine($"[bench] synthesis of {proposals} proposals ({string.Join(", ", layout.Select(p => $"{p.Key} x{p.Value}"))}" +
-            $"{(batchSize is { } b ? $", batch {b}" : "")}{(workMs > 0 ? $", {workMs} ms CPU per sample per stage" : "")}); warm-up first");
-        await Bench("services", Math.Min(proposals, 200), batchSize, workMs, cancellationToken);
+            $"{(command.BatchSize is { } b ? $", batch {b}" : "")}{(command.WorkMs > 0 ? $", {command.WorkMs} ms CPU per sample per stage" : "")}); warm-up first");
+        await Bench("services", Math.Min(proposals, 200), command with { WriteDataset = false }, cancellationToken);
         var results = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (string mode in new[] { "services", "in-process" })
         {
-            var r = await Bench(mode, proposals, batchSize, workMs, cancellationToken);
+            var r = await Bench(mode, proposals, command, cancellationToken);
             results[mode] = r;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[bench] {mode}: {r.GetProperty("checked").GetInt32()} proposals through propose -> render -> check in {r.GetProperty("seconds").GetDouble():0.00} s = {r.GetProperty("samplesPerSecond").GetDouble():0.0} samples/s"));
+                $"[bench] {mode}: {r.GetProperty("checked").GetInt32()} proposals through propose -> render -> check{(command.WriteDataset ? " -> write" : "")} in {r.GetProperty("seconds").GetDouble():0.00} s = {r.GetProperty("samplesPerSecond").GetDouble():0.0} samples/s"));
         }
-        if (outputDirectory is not null)
+        bool? same = null;
+        if (command.WriteDataset)
+        {
+            string? a = results["services"].GetProperty("datasetSha256").GetString(), c = results["in-process"].GetProperty("datasetSha256").GetString();
+            same = a is not null && a == c;
+            Console.WriteLine(same.Value
+                ? $"[bench] datasets: services and in-process manifests equal (dataset_sha256 {a})"
+                : $"[bench] datasets: services and in-process manifests DIFFER (services {a}, in-process {c})");
+        }
+        if (command.OutputDirectory is { } outputDirectory)
         {
             Directory.CreateDirectory(outputDirectory);
             double services = results["services"].GetProperty("samplesPerSecond").GetDouble(), local = results["in-process"].GetProperty("samplesPerSecond").GetDouble();
@@ -126,10 +135,11 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
                 ["proposals"] = proposals,
                 ["replicas"] = layout,
                 ["batch_size"] = results["services"].GetProperty("batchSize").GetInt32(),
-                ["work_ms"] = workMs,
+                ["work_ms"] = command.WorkMs,
                 ["samples_per_s_services"] = services,
                 ["samples_per_s_in_process"] = local,
                 ["ratio"] = Math.Round(services / Math.Max(local, 1e-9), 3),
+                ["manifest_equal"] = same,
                 ["services"] = results["services"],
                 ["in_process"] = results["in-process"],
             };
@@ -137,12 +147,13 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
             Console.WriteLine($"[bench] wrote {path}");
         }
-        return 0;
+        return same == false ? 1 : 0;
     }
 
-    private async Task<JsonElement> Bench(string mode, int proposals, int? batchSize, int workMs, CancellationToken cancellationToken)
+    private async Task<JsonElement> Bench(string mode, int proposals, AppHostCommand command, CancellationToken cancellationToken)
     {
-        string query = string.Create(CultureInfo.InvariantCulture, $"/bench/synthesis?mode={mode}&proposals={proposals}&workMs={workMs}{(batchSize is { } b ? $"&batch={b}" : "")}");
+        string query = string.Create(CultureInfo.InvariantCulture, $"/bench/synthesis?mode={mode}&proposals={proposals}&workMs={command.WorkMs}") +
+            (command.BatchSize is { } b ? $"&batch={b}" : "") + (command.Window is { } w ? $"&window={w}" : "") + (command.WriteDataset ? "&write=true" : "");
         using var response = await _http.PostAsync(new Uri(query, UriKind.Relative), null, cancellationToken);
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"bench {mode}: {(int)response.StatusCode} {await Detail(response, cancellationToken)}");
         return await response.Content.ReadFromJsonAsync<JsonElement>(Json, cancellationToken);

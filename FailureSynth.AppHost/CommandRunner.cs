@@ -23,7 +23,7 @@ public static class CommandRunner
             await app.StartAsync(stop.Token);
             var client = new CampaignClient(await app.TrainerEndpointAsync(stop.Token), apiKey);
             if (command.Kind != "run")
-                return await client.BenchSynthesisAsync(command.Proposals, command.Replicas, command.BatchSize, command.WorkMs, command.OutputDirectory, stop.Token);
+                return await client.BenchSynthesisAsync(command, stop.Token);
             int code = await client.RunAsync(command.CampaignFile!, command.OutputDirectory!, async (iteration, stage, done) =>
             {
                 foreach (var fault in command.Faults.Where(f => !f.Done && f.IsDue(iteration, stage)))

@@ -58,7 +58,7 @@ public sealed partial class BatchRenderHandler(IEventBus bus, DataRoot root, ILo
     /// encoded for speed: the fastest deflate and one row filter, not a search over five filters per row (see
     /// docs/throughput.md for what it saved). Still lossless, still named by their content.
     /// </summary>
-    public static readonly PngEncoderOptions TransitPng = new(System.IO.Compression.CompressionLevel.Fastest, PngRowFilter.Sub);
+    public static readonly PngEncoderOptions TransitPng = PngEncoderOptions.Transit;
 
     public async Task HandleAsync(SampleBatchProposed e, CancellationToken cancellationToken)
     {

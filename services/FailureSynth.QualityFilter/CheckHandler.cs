@@ -56,7 +56,7 @@ public sealed class BatchCheckHandler(IEventBus bus, DataRoot root, TeacherSourc
             RgbImage? image = item.ImagePath is null ? null : PngDecoder.DecodeFile(root.Resolve(item.ImagePath));
             var check = await filter.CheckAsync(item.Proposal!, image, cancellationToken);
             SynthesisBatches.SpendCpu(e.WorkMs);
-            checks.Add(new CheckedItem(item.Index, check));
+            checks.Add(new CheckedItem(item.Index, check, item.ImagePath));
         }
         if (checks.Count > 0)
             await bus.PublishAsync(new SampleBatchChecked

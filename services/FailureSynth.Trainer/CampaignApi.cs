@@ -35,7 +35,7 @@ public static class CampaignApi
 
         // Synthesis throughput on fixed work, through the services or in this process (see SynthesisBench).
         app.MapGroup("/bench").AddEndpointFilter(RequireKey).RequireRateLimiting(CampaignApiSecurity.RatePolicy).WithTags("Benchmarks")
-            .MapPost("/synthesis", async (string? mode, int? proposals, int? batch, int? workMs, SynthesisBench bench, CancellationToken cancellationToken) =>
+            .MapPost("/synthesis", async (string? mode, int? proposals, int? batch, int? workMs, int? window, bool? write, SynthesisBench bench, CancellationToken cancellationToken) =>
         {
             mode ??= "services";
             if (mode is not ("services" or "in-process")) return Problem(400, $"mode '{mode}' is not known: use services or in-process");
@@ -43,7 +43,8 @@ public static class CampaignApi
             if (n is < SynthesisBench.Skills or > 1_000_000) return Problem(400, $"proposals must be from {SynthesisBench.Skills} to 1000000 (got {n})");
             if (batch is < 1 or > Events.SynthesisBatches.MaxSize) return Problem(400, $"batch must be from 1 to {Events.SynthesisBatches.MaxSize} proposals per message (got {batch})");
             if (workMs is < 0 or > Events.SynthesisBatches.MaxWorkMs) return Problem(400, $"workMs must be from 0 to {Events.SynthesisBatches.MaxWorkMs} (got {workMs})");
-            return Results.Ok(await bench.RunAsync(mode, n, batch, workMs ?? 0, cancellationToken));
+            if (window is < 1 or > SynthesisBench.MaxWindow) return Problem(400, $"window must be from 1 to {SynthesisBench.MaxWindow} proposals per request (got {window})");
+            return Results.Ok(await bench.RunAsync(mode, n, batch, workMs ?? 0, window, write ?? false, cancellationToken));
         }).WithName("BenchSynthesis").WithSummary("Measures synthesis throughput on fixed work, through the services or in-process.")
             .WithDescription($"Needs the API key in the {ApiKeyHeader} header.").ProducesProblem(400).ProducesProblem(401);
 

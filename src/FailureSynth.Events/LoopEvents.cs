@@ -426,8 +426,11 @@ public sealed record SampleBatchRendered : IntegrationEvent, IValidatableEvent
         });
 }
 
-/// <summary>The filter's per-proposal checks of one batch.</summary>
-public sealed record CheckedItem(int Index, ProposalCheck? Check);
+/// <summary>
+/// The filter's check of one proposal, and the rendered picture it checked (<see cref="ImagePath"/>, content-addressed
+/// under the data root; null when nothing was rendered, or from a sender before the field existed).
+/// </summary>
+public sealed record CheckedItem(int Index, ProposalCheck? Check, string? ImagePath = null);
 
 /// <summary>A batch of checked proposals, for the Trainer's decisions (duplicates, caps).</summary>
 public sealed record SampleBatchChecked : IntegrationEvent, IValidatableEvent
@@ -442,5 +445,6 @@ public sealed record SampleBatchChecked : IntegrationEvent, IValidatableEvent
         {
             c.Present("Check", item.Check);
             if (item.Check is not null) c.Present("Check.Proposal", item.Check.Proposal);
+            if (item.ImagePath is not null) c.RelativePath("ImagePath", item.ImagePath);
         });
 }

@@ -92,6 +92,38 @@ public sealed class SynthesisBatchTests
     }
 
     [Fact]
+    public async Task A_checked_items_picture_reaches_the_request_and_a_path_outside_the_data_root_is_refused()
+    {
+        var router = new ReplyRouter();
+        var bus = new DeadLetterRecorder();
+        var handlers = new ReplyHandlers(router, bus);
+        using var pending = router.Expect<ProposalCheck>("r3", "the synthesis services", 2);
+
+        await handlers.HandleAsync(Batch("r3", "b0", Checked(0) with { ImagePath = "images/ab.png" }, Checked(1) with { ImagePath = "/etc/passwd" }, Checked(2)),
+            CancellationToken.None);
+
+        var replies = await pending.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(["p0", "p2"], replies.Select(c => c.Proposal.Id));
+        Assert.Equal(["images/ab.png", null], replies.Select(c => c.ImageFile));
+        var (_, reason) = Assert.Single(bus.DeadLetters);
+        Assert.Equal("MalformedItems: Items[1] (index 1): ImagePath '/etc/passwd' must be a path inside the data root (relative, without '..')", reason);
+    }
+
+    [Fact]
+    public void The_bench_asks_for_every_proposal_in_windows_round_by_round_each_with_its_own_seed()
+    {
+        var windows = SynthesisBench.Windows(proposals: 640, window: 15);
+        Assert.Equal(48, windows.Count); // 40 per skill: 15 + 15 + 10, for each of the 16 skills
+        Assert.Equal(640, windows.Sum(w => w.Count));
+        Assert.Equal(Enumerable.Repeat(15, 32).Concat(Enumerable.Repeat(10, 16)), windows.Select(w => w.Count));
+        Assert.Equal(Enumerable.Range(0, 16), windows.Take(16).Select(w => w.Skill));
+        Assert.Equal(windows.Count, windows.Select(w => w.Seed).Distinct().Count());
+        // A run that fits one window per skill asks exactly what the bench always asked: seed 1000 + skill.
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => (i, 250, 1000L + i)), SynthesisBench.Windows(4000, SynthesisBench.DefaultWindow));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SynthesisBench.Windows(640, 0));
+    }
+
+    [Fact]
     public async Task A_malformed_item_is_dead_lettered_alone_with_its_reason_and_the_rest_of_the_batch_arrives()
     {
         var router = new ReplyRouter();

@@ -36,4 +36,11 @@ public sealed record ProposalCheck(SampleProposal Proposal, FilterVerdict? Rejec
 {
     [JsonIgnore]
     public RgbImage? Image { get; init; }
+
+    /// <summary>
+    /// Through the services: the picture the filter checked, as ImageSynth stored it (a PNG under the data root, named
+    /// by its SHA-256). Not part of the check's JSON; the Trainer sets it from the reply.
+    /// </summary>
+    [JsonIgnore]
+    public string? ImageFile { get; init; }
 }
