@@ -98,6 +98,9 @@ public static class LocalProcessResourceExtensions
             log.console = true
             log.console.level = info
             log.file = false
+            # Quorum queues keep the write-ahead log's entries in memory until the log rolls over (512 MB by default):
+            # a long synthesis run grew the broker to 380 MB. 64 MB bounds that (docs/throughput.md).
+            raft.wal_max_size_bytes = 67108864
 
             """);
         // No plugins (the management UI is not needed and each plugin slows the boot); an empty env file shadows

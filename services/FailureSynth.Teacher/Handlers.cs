@@ -75,8 +75,13 @@ public sealed class ProposeHandler(IEventBus bus, TeacherSource teachers, Teache
     {
         using var activity = TeacherTelemetry.Source.StartActivity("teacher.propose");
         var teacher = teachers.Get(e.Checking.Teacher);
-        var proposals = await calls.GetOrCreateAsync(teacher.Name, "propose", new { e.Skill, e.Count, e.Seed },
-            ct => teacher.ProposeAsync(e.Skill, null, e.Count, e.Seed, ct), cancellationToken);
+        // The embedded teacher's proposals are a pure function of its options and the request, and cheaper to make again
+        // than to store: cached, they cost a serialisation and about 0.7 KB of Redis memory each (386 MB at the paper's
+        // scale, docs/throughput.md). A remote teacher's are cached, so that a redelivered request proposes the same.
+        var proposals = teacher is EmbeddedTeacher
+            ? await teacher.ProposeAsync(e.Skill, null, e.Count, e.Seed, cancellationToken)
+            : await calls.GetOrCreateAsync(teacher.Name, "propose", new { e.Skill, e.Count, e.Seed },
+                ct => teacher.ProposeAsync(e.Skill, null, e.Count, e.Seed, ct), cancellationToken);
         await bus.PublishAsync(new SynthesisProposed
         {
             Id = EventIds.Derive(e.CampaignId, e.Id, "proposed"),

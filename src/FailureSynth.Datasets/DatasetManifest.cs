@@ -55,16 +55,24 @@ public sealed record DatasetManifest(
 
     public static string ComputeDatasetSha256(IEnumerable<ManifestFile> files)
     {
-        var lines = new StringBuilder();
-        foreach (var file in files) lines.Append(file.Path).Append('\t').Append(file.Sha256).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(lines.ToString())));
+        // Line by line: a dataset of half a million files would otherwise hold all its lines twice (text and UTF-8).
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files) hash.AppendData(Encoding.UTF8.GetBytes($"{file.Path}\t{file.Sha256}\n"));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>The manifest as written to disk: indented UTF-8 JSON without BOM, "\n" line breaks, trailing newline.</summary>
     public byte[] ToJsonBytes()
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonFiles.Indented))
+        WriteJson(buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes <see cref="ToJsonBytes"/>'s bytes to <paramref name="stream"/> as they are made.</summary>
+    public void WriteJson(Stream stream)
+    {
+        using (var writer = new Utf8JsonWriter(stream, JsonFiles.Indented))
         {
             writer.WriteStartObject();
             writer.WriteString("format", FormatName);
@@ -90,12 +98,14 @@ public sealed record DatasetManifest(
             writer.WriteEndObject();
         }
 
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
+        stream.WriteByte((byte)'\n');
     }
 
-    public void Write(string directory) =>
-        File.WriteAllBytes(System.IO.Path.Combine(directory, DatasetLayout.ManifestFile), ToJsonBytes());
+    public void Write(string directory)
+    {
+        using var stream = new FileStream(System.IO.Path.Combine(directory, DatasetLayout.ManifestFile), FileMode.Create, FileAccess.Write);
+        WriteJson(stream);
+    }
 
     /// <summary>Reads and validates <c>manifest.json</c> of a dataset folder.</summary>
     public static DatasetManifest Read(string directory)
