@@ -5,14 +5,17 @@
 # Meanwhile it samples every process of this checkout: CPU seconds (utime + stime from /proc/PID/stat) during the
 # services phase, and peak resident memory (VmHWM, the kernel's own high-water mark).
 #
-#   eng/bench-services.sh --proposals N --out DIR [--replicas NAME=N ...] [--work-ms MS] [--batch N]
+#   eng/bench-services.sh --proposals N --out DIR [--replicas NAME=N ...] [--work-ms MS] [--batch N] [--window N]
+#                         [--write-dataset]
 #
 #   --proposals N       proposals per measured run (spread over 16 skills; default 4000)
-#   --out DIR           writes DIR/bench.json (and DIR/apphost.log, DIR/samples.tsv)
+#   --out DIR           writes DIR/bench.json, DIR/rss.svg (memory over time; and DIR/apphost.log, DIR/samples.tsv)
 #   --replicas NAME=N   replicas of teacher, imagesynth or qualityfilter (repeatable)
 #   --work-ms MS        fixed CPU milliseconds per sample in rendering and again in checking (a busy loop standing
 #                       in for an image model or an LLM judge); also paid in-process. Default 0.
 #   --batch N           proposals per message (default: the trainer's Synthesis:BatchSize, 32)
+#   --window N          proposals per request (one skill and seed; default 256); at most 16 requests are out at a time
+#   --write-dataset     also write each mode's accepted samples as a dataset and compare the two manifest.json
 #
 # The AppHost listens on FS_BENCH_PORT (default 17180) and the two ports after it, not on its launch profile's
 # ports, so a bench can run beside a system started with `dotnet run --project FailureSynth.AppHost`.
@@ -22,8 +25,8 @@ source "$(dirname "$0")/common.sh"
 cd "$fs_root"
 fs_require_dotnet
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
-proposals=4000 out="" work_ms=0 batch=""
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+proposals=4000 out="" work_ms=0 batch="" window="" write=false
 apphost_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +35,8 @@ while [ $# -gt 0 ]; do
     --replicas) apphost_args+=(--replicas "${2:?--replicas needs NAME=N}"); shift 2 ;;
     --work-ms) work_ms="${2:?--work-ms needs milliseconds}"; shift 2 ;;
     --batch) batch="${2:?--batch needs a number}"; shift 2 ;;
+    --window) window="${2:?--window needs a number}"; shift 2 ;;
+    --write-dataset) write=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench-services: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -41,6 +46,8 @@ done
 [[ "$work_ms" =~ ^[0-9]+$ ]] || { echo "bench-services: --work-ms must be a whole number of milliseconds (got '$work_ms')" >&2; exit 2; }
 [ "$work_ms" = 0 ] || apphost_args+=(--work-ms "$work_ms")
 [ -z "$batch" ] || apphost_args+=(--batch "$batch")
+[ -z "$window" ] || apphost_args+=(--window "$window")
+[ "$write" = false ] || apphost_args+=(--write-dataset)
 out="$(realpath -m "$out")"
 mkdir -p "$out"
 samples="$out/samples.tsv" log="$out/apphost.log"
@@ -69,6 +76,17 @@ while kill -0 "$apphost" 2>/dev/null; do
   sleep 0.5
 done
 wait "$apphost" && status=0 || status=$?
+# DCP stops the services after the AppHost has exited: wait for them (up to a minute), so that the next bench does
+# not start beside this one's processes.
+for _ in $(seq 120); do
+  left=0
+  for pid in $(fs_processes_in "$fs_root" "$out"); do
+    [ -n "$(fs_process_kind "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)")" ] && left=$((left + 1))
+  done
+  [ "$left" = 0 ] && break
+  sleep 0.5
+done
+"$fs_root/eng/rss-chart.sh" "$samples" "$out/rss.svg" "Resident memory, $proposals proposals ($(date -u +%F))" || true
 [ "$status" = 0 ] || { echo "bench-services: the AppHost exited with $status; see $log" >&2; tail -20 "$log" >&2; exit "$status"; }
 
 figure() { # samples/s of a mode from the AppHost's output
@@ -77,6 +95,8 @@ figure() { # samples/s of a mode from the AppHost's output
 services=$(figure services) local=$(figure in-process)
 [ -n "$services" ] && [ -n "$local" ] || { echo "bench-services: no figures in $log" >&2; exit 1; }
 checked=$(sed -n 's/^\[bench\] services: \([0-9]*\) proposals .*/\1/p' "$log" | tail -1)
+manifest=$(sed -n 's/^\[bench\] datasets: services and in-process manifests \([A-Za-z]*\).*/\1/p' "$log" | tail -1)
+case "$manifest" in equal) manifest_equal=true ;; DIFFER) manifest_equal=false ;; *) manifest_equal=null ;; esac
 layout=$(sed -n 's/^\[bench\] synthesis of [0-9]* proposals (\(.*\)); warm-up first$/\1/p' "$log" | tail -1)
 
 # Per kind: CPU seconds during phase 1 and during phase 2 (per process, the last tick count of the phase minus the
@@ -103,6 +123,8 @@ cat > "$out/bench.json" <<EOF
   "layout": "$layout",
   "work_ms": $work_ms,
   "batch": "${batch:-default}",
+  "window": "${window:-default}",
+  "manifest_equal": $manifest_equal,
   "processor_count": $(nproc),
   "samples_per_s_services": $services,
   "samples_per_s_in_process": $local,

@@ -25,30 +25,41 @@ fs_process_kind() {
     *FailureSynth.AppHost.dll*|*FailureSynth.AppHost\ *) echo apphost ;;
     *beam.smp*) echo rabbitmq ;;
     *redis-server*) echo redis ;;
+    *Aspire.Dashboard*) echo dashboard ;;
+    */dcp\ *) echo dcp ;;
   esac
 }
 
 # The PIDs whose command line names one of the folders given, or that run inside one (Redis names no path in its
 # command line, but runs in its data folder). Only processes of this checkout and run count: other runs on the same
 # machine are not ours, and DCP starts the services, so they are not all the AppHost's children.
+# The Aspire dashboard names neither (it runs in its package's folder): it counts when its parent (DCP) is ours.
 fs_processes_in() {
-  local pid cwd dir
+  local pid cwd dir parent
+  local -A ours=()
   for pid in /proc/[0-9]*; do
     pid=${pid#/proc/}
     cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)" || continue
     for dir in "$@"; do
-      if [[ "$cwd" == "$dir"/* ]] || grep -qF "$dir/" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; break; fi
+      if [[ "$cwd" == "$dir"/* ]] || grep -qF "$dir/" "/proc/$pid/cmdline" 2>/dev/null; then ours[$pid]=1; echo "$pid"; break; fi
     done
   done
+  for pid in $(pgrep -f Aspire.Dashboard 2>/dev/null); do
+    parent=$(awk '/^PPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || continue
+    [ -n "$parent" ] && [ -n "${ours[$parent]:-}" ] && [ -z "${ours[$pid]:-}" ] && echo "$pid"
+  done
+  return 0
 }
 
 # Appends one line per process of ours to FILE: TAG, kind, PID, CPU ticks so far (utime + stime, fields 14 and 15 of
-# /proc/PID/stat) and peak resident memory in KiB (VmHWM, the kernel's own high-water mark, so sampling misses no peak).
+# /proc/PID/stat), peak resident memory in KiB (VmHWM, the kernel's own high-water mark, so sampling misses no peak),
+# resident memory now in KiB (VmRSS) and the time of the sample (seconds since the epoch, to the millisecond).
 #   fs_sample_processes FILE TAG FOLDER...
 fs_sample_processes() {
-  local file="$1" tag="$2" pid kind stat hwm
+  local file="$1" tag="$2" pid kind stat hwm rss now
   shift 2
   local -a f
+  now=$(date +%s.%3N)
   for pid in $(fs_processes_in "$@"); do
     [ -r "/proc/$pid/cmdline" ] || continue
     kind=$(fs_process_kind "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)")
@@ -56,7 +67,7 @@ fs_sample_processes() {
     stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
     stat=${stat##*) }                         # fields after the command name: utime and stime are 12 and 13 of these
     read -r -a f <<< "$stat"
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    printf '%s\t%s\t%s\t%s\t%s\n' "$tag" "$kind" "$pid" "$(( f[11] + f[12] ))" "${hwm:-0}" >> "$file"
+    read -r hwm rss < <(awk '/^VmHWM:/ {h = $2} /^VmRSS:/ {r = $2} END {print h + 0, r + 0}' "/proc/$pid/status" 2>/dev/null || echo 0 0)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tag" "$kind" "$pid" "$(( f[11] + f[12] ))" "${hwm:-0}" "${rss:-0}" "$now" >> "$file"
   done
 }
