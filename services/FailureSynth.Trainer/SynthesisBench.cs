@@ -15,6 +15,9 @@ using FailureSynth.World.Skills;
 
 namespace FailureSynth.Trainer;
 
+/// <summary>Another synthesis bench is running on this Trainer.</summary>
+public sealed class SynthesisBenchBusyException() : InvalidOperationException("a synthesis bench is already running on this Trainer; wait for it to finish");
+
 /// <summary>What one synthesis throughput run measured.</summary>
 /// <param name="Window">Proposals per request (one skill, one seed); <paramref name="Windows"/> requests in all, at most <see cref="SynthesisBench.InFlight"/> at a time.</param>
 /// <param name="Dataset">The dataset folder the accepted samples were written to (null when the run wrote none).</param>
@@ -71,7 +74,26 @@ public sealed partial class SynthesisBench(IEventBus bus, ReplyRouter router, Da
         return windows;
     }
 
+    // One run at a time: two runs would share the cores they measure, and the dataset folder of their mode.
+    private readonly SemaphoreSlim _running = new(1, 1);
+
+    /// <summary>True while a run is going; <see cref="RunAsync"/> then refuses another.</summary>
+    public bool Busy => _running.CurrentCount == 0;
+
     public async Task<SynthesisBenchResult> RunAsync(string mode, int proposals, int? batchSize, int workMs, int? window, bool write, CancellationToken cancellationToken)
+    {
+        if (!_running.Wait(0)) throw new SynthesisBenchBusyException();
+        try
+        {
+            return await MeasureAsync(mode, proposals, batchSize, workMs, window, write, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _running.Release();
+        }
+    }
+
+    private async Task<SynthesisBenchResult> MeasureAsync(string mode, int proposals, int? batchSize, int workMs, int? window, bool write, CancellationToken cancellationToken)
     {
         var config = new CampaignConfig { Name = "bench-synthesis" };
         var options = config.Teacher.ToOptions();

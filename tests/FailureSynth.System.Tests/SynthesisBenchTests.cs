@@ -47,6 +47,23 @@ public sealed class SynthesisBenchTests(SystemFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_second_bench_while_one_runs_is_refused_and_the_first_completes()
+    {
+        // Sent together: one takes the Trainer (20,000 proposals take seconds), the other is refused whichever came first.
+        var responses = await Task.WhenAll(Post("mode=in-process&proposals=20000"), Post("mode=in-process&proposals=20000"));
+        try
+        {
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+            var refused = responses.Single(r => r.StatusCode == HttpStatusCode.Conflict);
+            Assert.Contains("already running", await refused.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            foreach (var r in responses) r.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_window_out_of_range_is_refused()
     {
         using var response = await Post("mode=services&proposals=640&window=0");
