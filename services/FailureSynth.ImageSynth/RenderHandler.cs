@@ -53,13 +53,6 @@ public sealed partial class BatchRenderHandler(IEventBus bus, DataRoot root, ILo
 {
     private static readonly ActivitySource Source = new("FailureSynth.ImageSynth");
 
-    /// <summary>
-    /// These PNGs only carry pixels to the filter (the dataset's images are written by the Trainer), so they are
-    /// encoded for speed: the fastest deflate and one row filter, not a search over five filters per row (see
-    /// docs/throughput.md for what it saved). Still lossless, still named by their content.
-    /// </summary>
-    public static readonly PngEncoderOptions TransitPng = PngEncoderOptions.Transit;
-
     public async Task HandleAsync(SampleBatchProposed e, CancellationToken cancellationToken)
     {
         using var activity = Source.StartActivity("imagesynth.render-batch");
@@ -77,7 +70,8 @@ public sealed partial class BatchRenderHandler(IEventBus bus, DataRoot root, ILo
             if (problem is null)
             {
                 var image = SceneRasterizer.Render(proposal.Scene!, e.Checking.ImageSize);
-                path = root.StoreContentAddressed("images", PngEncoder.Encode(image, TransitPng), ".png");
+                // These PNGs only carry pixels to the filter (and, by the same bytes, to a bench's dataset): encoded for speed.
+                path = root.StoreContentAddressed("images", PngEncoder.Encode(image, PngEncoderOptions.Transit), ".png");
             }
             else LogNotRendered(logger, proposal.Id, problem);
             SynthesisBatches.SpendCpu(e.WorkMs);

@@ -44,7 +44,6 @@ public static class CampaignApi
             if (batch is < 1 or > Events.SynthesisBatches.MaxSize) return Problem(400, $"batch must be from 1 to {Events.SynthesisBatches.MaxSize} proposals per message (got {batch})");
             if (workMs is < 0 or > Events.SynthesisBatches.MaxWorkMs) return Problem(400, $"workMs must be from 0 to {Events.SynthesisBatches.MaxWorkMs} (got {workMs})");
             if (window is < 1 or > SynthesisBench.MaxWindow) return Problem(400, $"window must be from 1 to {SynthesisBench.MaxWindow} proposals per request (got {window})");
-            if (bench.Busy) return Problem(409, "a synthesis bench is already running on this Trainer; wait for it to finish");
             try
             {
                 return Results.Ok(await bench.RunAsync(mode, n, batch, workMs ?? 0, window, write ?? false, cancellationToken));

@@ -77,9 +77,7 @@ public sealed partial class SynthesisBench(IEventBus bus, ReplyRouter router, Da
     // One run at a time: two runs would share the cores they measure, and the dataset folder of their mode.
     private readonly SemaphoreSlim _running = new(1, 1);
 
-    /// <summary>True while a run is going; <see cref="RunAsync"/> then refuses another.</summary>
-    public bool Busy => _running.CurrentCount == 0;
-
+    /// <summary>Measures one run; throws <see cref="SynthesisBenchBusyException"/> while another is going.</summary>
     public async Task<SynthesisBenchResult> RunAsync(string mode, int proposals, int? batchSize, int workMs, int? window, bool write, CancellationToken cancellationToken)
     {
         if (!_running.Wait(0)) throw new SynthesisBenchBusyException();
