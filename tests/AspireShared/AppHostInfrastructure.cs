@@ -39,7 +39,8 @@ public sealed class AppHostInfrastructure : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         // On a loaded machine the new broker can fail its first start while the old node still holds its ports; the
-        // AppHost's restart policy would start it again, as Kubernetes would: so does this helper, a bounded number of times.
+        // AppHost's restart policy would start it again, as Kubernetes would: so does this helper, a bounded number of times,
+        // waiting longer each time (a suite run on 2 cores once saw three starts fail within seconds of each other).
         for (int attempt = 1; ; attempt++)
         {
             await App.RestartResourceAsync(name, timeout.Token);
@@ -48,9 +49,9 @@ public sealed class AppHostInfrastructure : IAsyncLifetime
                 await App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(name, timeout.Token);
                 return;
             }
-            catch (DistributedApplicationException) when (attempt < 3)
+            catch (DistributedApplicationException) when (attempt < 5)
             {
-                await Task.Delay(TimeSpan.FromSeconds(2), timeout.Token);
+                await Task.Delay(TimeSpan.FromSeconds(2 * attempt), timeout.Token);
             }
         }
     }
