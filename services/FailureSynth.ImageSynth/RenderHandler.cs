@@ -46,8 +46,9 @@ public sealed partial class RenderHandler(IEventBus bus, DataRoot root, ILogger<
 /// <summary>
 /// Renders a batch of proposals and publishes one <see cref="SampleBatchRendered"/> for it. A malformed item (no
 /// proposal, a bad or repeated index) is dead-lettered alone with its reason; a proposal whose form is wrong goes
-/// on unrendered with the problem, as in <see cref="RenderHandler"/>. Images are named by their content, so a
-/// redelivered batch writes nothing new and publishes the same event id.
+/// on unrendered with the problem, as in <see cref="RenderHandler"/>. The pictures travel in the message while
+/// they fit <see cref="SynthesisBatches.InlinePictureBudget"/>; any beyond it are stored as PNGs named by their
+/// content, so a redelivered batch writes nothing new and publishes the same event.
 /// </summary>
 public sealed partial class BatchRenderHandler(IEventBus bus, DataRoot root, ILogger<BatchRenderHandler> logger) : IIntegrationEventHandler<SampleBatchProposed>
 {
@@ -59,6 +60,7 @@ public sealed partial class BatchRenderHandler(IEventBus bus, DataRoot root, ILo
         activity?.SetTag("failuresynth.batch.size", e.Items.Count);
         var bad = e.ItemProblems();
         var rendered = new List<RenderedItem>(e.Items.Count - bad.Count);
+        long inlineRoom = SynthesisBatches.InlinePictureBudget;
         for (int i = 0; i < e.Items.Count; i++)
         {
             if (bad.ContainsKey(i)) continue;
@@ -67,15 +69,17 @@ public sealed partial class BatchRenderHandler(IEventBus bus, DataRoot root, ILo
             var proposal = item.Proposal!;
             string? problem = QualityFilter.SchemaProblem(proposal);
             string? path = null;
+            InlinePicture? picture = null;
             if (problem is null)
             {
                 var image = SceneRasterizer.Render(proposal.Scene!, e.Checking.ImageSize);
+                picture = SynthesisBatches.TryInline(image, ref inlineRoom);
                 // These PNGs only carry pixels to the filter (and, by the same bytes, to a bench's dataset): encoded for speed.
-                path = root.StoreContentAddressed("images", PngEncoder.Encode(image, PngEncoderOptions.Transit), ".png");
+                if (picture is null) path = root.StoreContentAddressed("images", PngEncoder.Encode(image, PngEncoderOptions.Transit), ".png");
             }
             else LogNotRendered(logger, proposal.Id, problem);
             SynthesisBatches.SpendCpu(e.WorkMs);
-            rendered.Add(new RenderedItem(item.Index, proposal, path, problem));
+            rendered.Add(new RenderedItem(item.Index, proposal, path, problem, picture));
         }
         if (rendered.Count > 0)
             await bus.PublishAsync(new SampleBatchRendered

@@ -53,10 +53,12 @@ public sealed class BatchCheckHandler(IEventBus bus, DataRoot root, TeacherSourc
         {
             if (bad.ContainsKey(i)) continue;
             var item = e.Items[i]!;
-            RgbImage? image = item.ImagePath is null ? null : PngDecoder.DecodeFile(root.Resolve(item.ImagePath));
+            RgbImage? image = item.Picture is { } picture ? picture.ToImage()
+                : item.ImagePath is null ? null : PngDecoder.DecodeFile(root.Resolve(item.ImagePath));
             var check = await filter.CheckAsync(item.Proposal!, image, cancellationToken);
             SynthesisBatches.SpendCpu(e.WorkMs);
-            checks.Add(new CheckedItem(item.Index, check, item.ImagePath));
+            // The picture goes on with a passing check only: the Trainer keeps accepted samples, never rejected ones.
+            checks.Add(check.Rejected is null ? new CheckedItem(item.Index, check, item.ImagePath, item.Picture) : new CheckedItem(item.Index, check));
         }
         if (checks.Count > 0)
             await bus.PublishAsync(new SampleBatchChecked

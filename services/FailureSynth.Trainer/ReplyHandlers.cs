@@ -35,7 +35,11 @@ public sealed class ReplyHandlers(ReplyRouter router, IEventBus bus) :
     {
         var bad = e.ItemProblems();
         for (int i = 0; i < e.Items.Count; i++)
-            if (!bad.ContainsKey(i)) router.Deliver(e.RequestId, e.Items[i]!.Index, e.Items[i]!.Check! with { ImageFile = e.Items[i]!.ImagePath });
+            if (!bad.ContainsKey(i))
+            {
+                var item = e.Items[i]!;
+                router.Deliver(e.RequestId, item.Index, item.Check! with { ImageFile = item.ImagePath, Image = item.Picture?.ToImage() });
+            }
         if (bad.Count > 0)
             await bus.DeadLetterAsync(e with { Id = EventIds.Derive(e.CampaignId, e.Id, "malformed"), Items = [.. bad.Keys.Select(i => e.Items[i])] },
                 "MalformedItems: " + string.Join("; ", bad.Values), cancellationToken);

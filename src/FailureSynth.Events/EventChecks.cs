@@ -1,4 +1,5 @@
 using System.Globalization;
+using FailureSynth.Imaging;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Teacher;
 
@@ -46,6 +47,23 @@ public sealed class EventChecks
         if (string.IsNullOrWhiteSpace(path)) { _problems.Add($"{field} is missing or empty"); return; }
         if (Path.IsPathRooted(path) || path.Split('/', '\\').Any(part => part == ".."))
             _problems.Add($"{field} '{path}' must be a path inside the data root (relative, without '..')");
+    }
+
+    /// <summary>A picture carried in a message: a size of at least 1 x 1, and exactly width x height x 3 bytes, at most <see cref="SynthesisBatches.InlinePictureBudget"/>.</summary>
+    public void Picture(string field, InlinePicture? picture)
+    {
+        if (picture is null) { _problems.Add($"{field} is missing"); return; }
+        if (picture.Width < 1 || picture.Height < 1 || picture.Width > RgbImage.MaxDimension || picture.Height > RgbImage.MaxDimension)
+        {
+            _problems.Add(string.Create(CultureInfo.InvariantCulture, $"{field} is {picture.Width} x {picture.Height} pixels, outside 1..{RgbImage.MaxDimension} on each side"));
+            return;
+        }
+        long expected = InlinePicture.BytesFor(picture.Width, picture.Height);
+        if (picture.Rgb is null) _problems.Add($"{field}.Rgb is missing");
+        else if (picture.Rgb.Length != expected)
+            _problems.Add(string.Create(CultureInfo.InvariantCulture, $"{field}.Rgb holds {picture.Rgb.Length} bytes, but {picture.Width} x {picture.Height} RGB pixels are {expected}"));
+        else if (expected > SynthesisBatches.InlinePictureBudget)
+            _problems.Add(string.Create(CultureInfo.InvariantCulture, $"{field} holds {expected} bytes, more than a message carries ({SynthesisBatches.InlinePictureBudget}); a picture this large goes by ImagePath"));
     }
 
     public void Failure(string field, Failure? failure)

@@ -1,3 +1,4 @@
+using FailureSynth.Imaging;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Filter;
 using FailureSynth.Loop.Stages;
@@ -336,6 +337,26 @@ public static class SynthesisBatches
         return ThreadClock.ClockGetTime(ClockThreadCpuTimeId, out var time) == 0 ? time.Seconds * 1_000_000_000L + time.Nanoseconds : null;
     }
 
+    /// <summary>
+    /// The most picture bytes one batch message carries inline (<see cref="InlinePicture"/>); ImageSynth stores the
+    /// pictures beyond it as files and sends their paths. 4 MiB: batches of the default 32 pictures of up to 215 x 215
+    /// pixels travel whole, well under the broker's message size limit.
+    /// </summary>
+    public const int InlinePictureBudget = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// <paramref name="image"/> as a picture for the message when it fits the <paramref name="room"/> left (bytes, starting
+    /// from <see cref="InlinePictureBudget"/> for each message), which it then uses up; null when it does not fit.
+    /// </summary>
+    public static InlinePicture? TryInline(RgbImage image, ref long room)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        long size = InlinePicture.BytesFor(image.Width, image.Height);
+        if (size > room) return null;
+        room -= size;
+        return InlinePicture.Of(image);
+    }
+
     /// <summary>The problems of each item (by position in the batch): null, negative or repeated index, and what <paramref name="check"/> finds.</summary>
     public static IReadOnlyDictionary<int, string> ItemProblems<T>(IReadOnlyList<T?> items, Func<T, int> index, Action<T, EventChecks> check) where T : class
     {
@@ -400,8 +421,31 @@ public sealed record SampleBatchProposed : IntegrationEvent, IValidatableEvent
         SynthesisBatches.ItemProblems(Items, item => item.Index, (item, c) => c.Present("Proposal", item.Proposal));
 }
 
-/// <summary>A proposal and its rendered image (<see cref="ImagePath"/>, content-addressed under the data root), or why it was not rendered.</summary>
-public sealed record RenderedItem(int Index, SampleProposal? Proposal, string? ImagePath, string? RenderProblem);
+/// <summary>
+/// A rendered picture carried inside a batch message: its RGB bytes row by row from the top (as <see cref="RgbImage.Pixels"/>),
+/// base64 in the JSON. Small pictures travel this way: no encode, no file, no decode between the stages, and no data
+/// root shared between machines; larger ones go by <see cref="RenderedItem.ImagePath"/> (<see cref="SynthesisBatches.InlinePictureBudget"/>).
+/// </summary>
+public sealed record InlinePicture(int Width, int Height, byte[]? Rgb)
+{
+    public static InlinePicture Of(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return new(image.Width, image.Height, image.Pixels);
+    }
+
+    /// <summary>The picture as an image (its bytes, not copied); call it on a validated picture (<see cref="EventChecks.Picture"/>).</summary>
+    public RgbImage ToImage() => new(Width, Height, Rgb ?? throw new InvalidOperationException("InlinePicture.Rgb is missing"));
+
+    /// <summary>The bytes of RGB pixels a picture of this size carries.</summary>
+    public static long BytesFor(int width, int height) => (long)width * height * RgbImage.BytesPerPixel;
+}
+
+/// <summary>
+/// A proposal and its rendered image, or why it was not rendered: the picture in the message (<see cref="Picture"/>), or
+/// its path (<see cref="ImagePath"/>, a PNG content-addressed under the data root) when the message had no room for it.
+/// </summary>
+public sealed record RenderedItem(int Index, SampleProposal? Proposal, string? ImagePath, string? RenderProblem, InlinePicture? Picture = null);
 
 /// <summary>A batch of rendered proposals, to be checked by the quality filter.</summary>
 public sealed record SampleBatchRendered : IntegrationEvent, IValidatableEvent
@@ -421,16 +465,19 @@ public sealed record SampleBatchRendered : IntegrationEvent, IValidatableEvent
         SynthesisBatches.ItemProblems(Items, item => item.Index, (item, c) =>
         {
             c.Present("Proposal", item.Proposal);
-            if (item.ImagePath is null && string.IsNullOrWhiteSpace(item.RenderProblem)) c.Problem("neither ImagePath nor RenderProblem is set");
+            if (item.ImagePath is null && item.Picture is null && string.IsNullOrWhiteSpace(item.RenderProblem)) c.Problem("none of Picture, ImagePath and RenderProblem is set");
+            if (item.ImagePath is not null && item.Picture is not null) c.Problem("both Picture and ImagePath are set (a rendered picture travels one way)");
             if (item.ImagePath is not null) c.RelativePath("ImagePath", item.ImagePath);
+            if (item.Picture is not null) c.Picture("Picture", item.Picture);
         });
 }
 
 /// <summary>
-/// The filter's check of one proposal, and the rendered picture it checked (<see cref="ImagePath"/>, content-addressed
-/// under the data root; null when nothing was rendered, or from a sender before the field existed).
+/// The filter's check of one proposal, and, when it passed, the rendered picture it checked: in the message
+/// (<see cref="Picture"/>) or content-addressed under the data root (<see cref="ImagePath"/>), as ImageSynth sent it.
+/// Both null when nothing was rendered, the check failed, or the sender predates the fields.
 /// </summary>
-public sealed record CheckedItem(int Index, ProposalCheck? Check, string? ImagePath = null);
+public sealed record CheckedItem(int Index, ProposalCheck? Check, string? ImagePath = null, InlinePicture? Picture = null);
 
 /// <summary>A batch of checked proposals, for the Trainer's decisions (duplicates, caps).</summary>
 public sealed record SampleBatchChecked : IntegrationEvent, IValidatableEvent
@@ -445,6 +492,8 @@ public sealed record SampleBatchChecked : IntegrationEvent, IValidatableEvent
         {
             c.Present("Check", item.Check);
             if (item.Check is not null) c.Present("Check.Proposal", item.Check.Proposal);
+            if (item.ImagePath is not null && item.Picture is not null) c.Problem("both Picture and ImagePath are set (a rendered picture travels one way)");
             if (item.ImagePath is not null) c.RelativePath("ImagePath", item.ImagePath);
+            if (item.Picture is not null) c.Picture("Picture", item.Picture);
         });
 }

@@ -1,4 +1,5 @@
 using FailureSynth.Events;
+using FailureSynth.Imaging;
 using FailureSynth.Loop.Contracts;
 using FailureSynth.Loop.Filter;
 using FailureSynth.Loop.Teacher;
@@ -67,7 +68,7 @@ public sealed class SynthesisBatchTests
         };
         var renderedProblems = rendered.ItemProblems();
         Assert.Equal([1, 2], renderedProblems.Keys.Order());
-        Assert.Contains("neither ImagePath nor RenderProblem is set", renderedProblems[1]);
+        Assert.Contains("none of Picture, ImagePath and RenderProblem is set", renderedProblems[1]);
         Assert.Contains("must be a path inside the data root", renderedProblems[2]);
     }
 
@@ -107,6 +108,70 @@ public sealed class SynthesisBatchTests
         Assert.Equal(["images/ab.png", null], replies.Select(c => c.ImageFile));
         var (_, reason) = Assert.Single(bus.DeadLetters);
         Assert.Equal("MalformedItems: Items[1] (index 1): ImagePath '/etc/passwd' must be a path inside the data root (relative, without '..')", reason);
+    }
+
+    [Fact]
+    public void Pictures_travel_in_the_message_until_its_room_is_spent_and_a_wrong_picture_is_named()
+    {
+        var image = new RgbImage(64, 64);
+        long room = SynthesisBatches.InlinePictureBudget;
+        int inline = 0;
+        while (SynthesisBatches.TryInline(image, ref room) is { } picture)
+        {
+            Assert.Same(image.Pixels, picture.Rgb); // no copy on the way out
+            inline++;
+        }
+        Assert.Equal(SynthesisBatches.InlinePictureBudget / (64 * 64 * 3), inline); // 341 pictures of 64 x 64; the rest go by path
+        Assert.True(room < 64 * 64 * 3);
+        long roomForOne = 64 * 64 * 3;
+        Assert.NotNull(SynthesisBatches.TryInline(image, ref roomForOne));
+        Assert.Equal(0, roomForOne);
+
+        var good = new InlinePicture(2, 1, [1, 2, 3, 4, 5, 6]);
+        var rendered = new SampleBatchRendered
+        {
+            Id = "b", CampaignId = "c", RequestId = "r", Checking = Checking,
+            Items =
+            [
+                new RenderedItem(0, Proposal(0), null, null, good),
+                new RenderedItem(1, Proposal(1), null, null, good with { Rgb = [1, 2, 3] }),
+                new RenderedItem(2, Proposal(2), "images/a.png", null, good),
+                new RenderedItem(3, Proposal(3), null, null, good with { Width = 0 }),
+                new RenderedItem(4, Proposal(4), null, null, good with { Rgb = null }),
+                new RenderedItem(5, Proposal(5), null, null, new InlinePicture(2048, 1024, new byte[2048 * 1024 * 3])),
+            ],
+        };
+        var problems = rendered.ItemProblems();
+        Assert.Equal([1, 2, 3, 4, 5], problems.Keys.Order());
+        Assert.Equal("Items[1] (index 1): Picture.Rgb holds 3 bytes, but 2 x 1 RGB pixels are 6", problems[1]);
+        Assert.Equal("Items[2] (index 2): both Picture and ImagePath are set (a rendered picture travels one way)", problems[2]);
+        Assert.Equal("Items[3] (index 3): Picture is 0 x 1 pixels, outside 1..16384 on each side", problems[3]);
+        Assert.Equal("Items[4] (index 4): Picture.Rgb is missing", problems[4]);
+        Assert.Equal("Items[5] (index 5): Picture holds 6291456 bytes, more than a message carries (4194304); a picture this large goes by ImagePath", problems[5]);
+    }
+
+    [Fact]
+    public async Task A_picture_in_the_message_survives_the_json_and_reaches_the_request_as_the_checked_image()
+    {
+        var router = new ReplyRouter();
+        var bus = new DeadLetterRecorder();
+        var handlers = new ReplyHandlers(router, bus);
+        using var pending = router.Expect<ProposalCheck>("r4", "the synthesis services", 2);
+        byte[] pixels = [.. Enumerable.Range(0, 4 * 3 * 3).Select(i => (byte)(i * 7))];
+        var sent = Batch("r4", "b0", Checked(0) with { Picture = new InlinePicture(4, 3, pixels) }, Checked(1) with { Picture = new InlinePicture(4, 3, [1]) }, Checked(2));
+
+        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web); // the bus's shape
+        string json = System.Text.Json.JsonSerializer.Serialize(sent, options);
+        Assert.Contains("\"rgb\":\"" + Convert.ToBase64String(pixels) + "\"", json);
+        await handlers.HandleAsync(System.Text.Json.JsonSerializer.Deserialize<SampleBatchChecked>(json, options)!, CancellationToken.None);
+
+        var replies = await pending.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(["p0", "p2"], replies.Select(c => c.Proposal.Id));
+        Assert.Equal(pixels, replies[0].Image!.Pixels);
+        Assert.Equal((4, 3), (replies[0].Image!.Width, replies[0].Image!.Height));
+        Assert.Null(replies[1].Image);
+        var (_, reason) = Assert.Single(bus.DeadLetters);
+        Assert.Equal("MalformedItems: Items[1] (index 1): Picture.Rgb holds 1 bytes, but 4 x 3 RGB pixels are 36", reason);
     }
 
     [Fact]
