@@ -81,6 +81,32 @@ public sealed class CampaignTests(SmallStudentFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public void The_guard_probes_measures_the_fall_per_skill_and_retrains_with_replay_of_the_fallen_skills()
+    {
+        byte[] start = File.ReadAllBytes(fixture.Checkpoint);
+        var context = ComputeContext.Create(2, preferNativeBlas: false);
+        var original = Enumerable.Range(0, 1600).Select(i => new WorldGenerator(Profiles.BaseSkewed).Generate(1, i)).ToList();
+        var added = StudentTraining.Examples([.. Enumerable.Range(0, 48).Select(i => new WorldGenerator(Profiles.Balanced).Generate(9, i))]);
+        // A learning rate high enough that the probe forgets something on the held-out original samples.
+        var options = new FineTuneOptions(Steps: 8, LearningRate: 1e-1f, BatchSize: 16, Guard: 0.5);
+
+        var guarded = StudentTraining.FineTune(start, context, added, original, options, 5, null, default, out var guard);
+        Assert.NotNull(guard);
+        Assert.Equal(400, guard.ProbeSamples); // a quarter of the original data at most
+        Assert.True(guard.Falls.Count > 0, "the probe fell on no skill");
+        Assert.All(guard.Falls.Values, fall => Assert.True(fall > StudentTraining.GuardFall));
+        // Half of the 48 replayed samples went to the fallen skills, each part no larger than its share.
+        Assert.InRange(guard.Replayed.Values.Sum(), 1, 24);
+        Assert.Equal(guard.Falls.Keys, guard.Replayed.Keys);
+        Assert.Contains("\"guard\":", guarded.Metadata[TinyVlmStudent.TrainingKey], StringComparison.Ordinal);
+
+        // Deterministic: the same inputs give the same weights and the same findings.
+        var again = StudentTraining.FineTune(start, context, added, original, options, 5, null, default, out var guardAgain);
+        Assert.Equal(guard.Falls, guardAgain!.Falls);
+        Assert.Equal(StudentTraining.StateOf(guarded.Model).Values.SelectMany(t => t.Data), StudentTraining.StateOf(again.Model).Values.SelectMany(t => t.Data));
+    }
+
+    [Fact]
     public async Task A_campaign_writes_every_stage_the_dataset_and_the_report_and_the_same_seed_gives_the_same_result()
     {
         string a = Path.Combine(fixture.Root, "a"), b = Path.Combine(fixture.Root, "b");
@@ -416,6 +442,33 @@ public sealed class CampaignConfigTests
         Assert.DoesNotContain("keep_start", plain, StringComparison.Ordinal);
         Assert.Equal(plain, Recipe("budget: { distill: 1.0, keep_start: 0 }\n"));
         Assert.NotEqual(plain, Recipe("budget: { distill: 1.0, keep_start: 0.35 }\n"));
+    }
+
+    [Fact]
+    public void Guard_is_off_by_default_changes_the_run_recipe_only_when_on_and_is_a_share_of_the_replay()
+    {
+        Assert.Equal(0, CampaignConfig.Parse("name: a\n", "ok.yaml").FineTune.Guard);
+        Assert.Equal(0.5, CampaignConfig.Parse("budget: { guard: 0.5 }\n", "ok.yaml").FineTune.Guard);
+        Assert.Contains("budget.guard must be between 0 (off) and 1, the share of the replay given to the skills a probe fine-tune forgets (got 1.5)",
+            Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("budget: { guard: 1.5 }\n", "bad.yaml")).Message);
+        Assert.Contains("budget.guard needs replay > 0",
+            Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("budget: { guard: 0.5, replay: 0, distill: 0 }\n", "bad.yaml")).Message);
+
+        static string Recipe(string yaml) => FailureSynth.Loop.Experiments.Lab.RunRecipe(CampaignConfig.Parse(yaml, "r.yaml"), [1, 2, 3]);
+        string plain = Recipe("budget: { distill: 1.0 }\n");
+        Assert.DoesNotContain("guard", plain, StringComparison.Ordinal);
+        Assert.Equal(plain, Recipe("budget: { distill: 1.0, guard: 0 }\n"));
+        Assert.NotEqual(plain, Recipe("budget: { distill: 1.0, guard: 0.5 }\n"));
+    }
+
+    [Fact]
+    public void The_guarded_replay_is_split_over_the_fallen_skills_by_how_far_each_fell()
+    {
+        var shares = StudentTraining.Apportion(100, new Dictionary<string, double> { ["b"] = 0.02, ["a"] = 0.06, ["c"] = 0.02 });
+        Assert.Equal([("a", 60), ("b", 20), ("c", 20)], shares);
+        // Largest remainders: 10 over three equal falls gives the extra one to the first key.
+        Assert.Equal([("x", 4), ("y", 3), ("z", 3)], StudentTraining.Apportion(10, new Dictionary<string, double> { ["z"] = 1, ["y"] = 1, ["x"] = 1 }));
+        Assert.Equal([("x", 0)], StudentTraining.Apportion(0, new Dictionary<string, double> { ["x"] = 1 }));
     }
 
     [Fact]

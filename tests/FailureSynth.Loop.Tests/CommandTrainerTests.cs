@@ -47,6 +47,7 @@ public sealed class CommandTrainerTests
         // The embedded trainer's guards against forgetting are refused, not silently dropped (distill is on by default).
         Assert.Contains("budget.distill 1 is applied by the embedded trainer only", Problems(Command));
         Assert.Contains("budget.keep_start is applied by the embedded trainer only", Problems("budget: { distill: 0, keep_start: 0.3 }\n" + Command));
+        Assert.Contains("budget.guard is applied by the embedded trainer only", Problems("budget: { distill: 0, guard: 0.3 }\n" + Command));
     }
 
     [Fact]

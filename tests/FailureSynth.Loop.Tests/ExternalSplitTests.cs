@@ -61,6 +61,7 @@ public sealed class ExternalSplitTests : IDisposable
             .Replace($"validation: {{ file: '{val}' }}", "validation: { count: 10, seed: 1 }", StringComparison.Ordinal).Replace($"test: {{ file: '{test}' }}", "test: { count: 10, seed: 2 }", StringComparison.Ordinal)));
         Assert.Contains("validation.format and validation.images go with validation.file", Problems("validation: { count: 10, seed: 1, format: vqav2 }\n"));
         Assert.Contains("budget.uniform spreads samples over ShapesWorld's skill taxonomy", Problems(Served(val, test, "budget: { uniform: 0.5 }")));
+        Assert.Contains("budget.guard chooses replayed ShapesWorld samples by skill", Problems(Served(val, test, "budget: { guard: 0.5 }")));
         // The campaign API never reads a caller's files.
         Assert.Contains("may not name dataset files", Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse(Served(val, test), "api.yaml", profileFiles: false)).Message);
     }

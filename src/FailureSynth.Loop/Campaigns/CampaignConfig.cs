@@ -122,8 +122,16 @@ public sealed class BudgetConfig
     /// </summary>
     public double? Uniform { get => uniform; set => uniform = value == 0 ? null : value; }
 
+    /// <summary>
+    /// Replay chosen by what the student is about to forget: the share of each fine-tune's replay given to the skills a probe
+    /// fine-tune falls on (<see cref="Stages.FineTuneOptions.Guard"/>; 0 = off, stored as null and left out of the JSON like
+    /// <see cref="KeepStart"/>). Costs a second fine-tune whenever the probe forgets something.
+    /// </summary>
+    public double? Guard { get => guard; set => guard = value == 0 ? null : value; }
+
     private bool? freezeNorm;
     private double? keepStart;
+    private double? guard;
     private bool? fixedPlan;
     private double? uniform;
 }
@@ -251,7 +259,8 @@ public sealed class CampaignConfig
     public static readonly string[] Locators = ["answer-switch", "random", "prompt-per-step", "pseudo-rationale"];
     public static readonly string[] PrescriptionKinds = ["synthesise", "retrieve"];
 
-    public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay, Distill: Budget.Distill, FreezeNorm: Budget.FreezeNorm == true, KeepStart: Budget.KeepStart ?? 0);
+    public FineTuneOptions FineTune => new(Budget.TrainSteps, (float)Budget.LearningRate, Budget.Replay, Distill: Budget.Distill, FreezeNorm: Budget.FreezeNorm == true, KeepStart: Budget.KeepStart ?? 0,
+        Guard: Budget.Guard ?? 0);
 
     /// <summary>Reads and validates a campaign file; errors name the file, the line and the key's YAML path.</summary>
     public static CampaignConfig Load(string path)
@@ -441,6 +450,7 @@ public sealed class CampaignConfig
         if (Budget.Distill > 0) p.Add($"budget.distill {Budget.Distill.ToString(CultureInfo.InvariantCulture)} is applied by the embedded trainer only; set budget.distill: 0 with trainer.backend: command");
         if (Budget.KeepStart is > 0) p.Add("budget.keep_start is applied by the embedded trainer only; remove it with trainer.backend: command");
         if (Budget.FreezeNorm == true) p.Add("budget.freeze_norm is applied by the embedded trainer only; remove it with trainer.backend: command");
+        if (Budget.Guard is > 0) p.Add("budget.guard is applied by the embedded trainer only; remove it with trainer.backend: command");
         if (Student.Backend == "openai" && Student.Reload is null)
             p.Add("trainer.backend command with student.backend openai needs student.reload (load-lora-adapter), so the endpoint serves what the command trained");
     }
@@ -524,6 +534,7 @@ public sealed class CampaignConfig
         else if (Student.Reload is null) p.Add("validation.file and test.file need student.reload (load-lora-adapter): the measure stage asks the endpoint for the weights each iteration trained");
         if (Prescription == "retrieve" && Pool.File is null) p.Add("prescription retrieve on dataset files needs pool.file (your support pool as a dataset file); a generated ShapesWorld pool does not match your data");
         if (Budget.Uniform is not null) p.Add("budget.uniform spreads samples over ShapesWorld's skill taxonomy, which your files do not have; leave it out with validation.file");
+        if (Budget.Guard is not null) p.Add("budget.guard chooses replayed ShapesWorld samples by skill, which your files do not have; leave it out with validation.file");
         if (Locate.Method != "answer-switch") p.Add($"locate.method {Locate.Method}: with external splits the student answers directly (no rationale), so the located step is the whole question; leave locate.method at answer-switch");
     }
 

@@ -51,7 +51,9 @@ public sealed record StoredSample(SampleProposal Proposal, FilterVerdict Verdict
 public sealed record PrescribeOutput(string Kind, int Proposed, IReadOnlyList<SkillDemand> Demands, IReadOnlyList<StoredSample> Accepted, IReadOnlyList<FilterVerdict> Verdicts);
 
 /// <summary>Output of the train stage.</summary>
-public sealed record TrainOutput(string Checkpoint, string ModelVersion, int Steps, int Examples, double Seconds);
+/// <param name="Guard">What the forgetting guard found (<c>budget.guard</c>); null, and left out of train.json, without it.</param>
+public sealed record TrainOutput(string Checkpoint, string ModelVersion, int Steps, int Examples, double Seconds,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] GuardReport? Guard = null);
 
 /// <summary>Output of the measure stage.</summary>
 public sealed record MeasureOutput(Measurement Measurement, string PromotedVersion, string PromotedCheckpoint);

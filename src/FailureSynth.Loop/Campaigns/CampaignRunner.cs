@@ -160,11 +160,11 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
                 var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize, _out)).ToList();
                 var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
                 var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, options, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
-                    new SyncProgress<TrainingProgress>(p => report(p.Step, p.TotalSteps)), cancellationToken);
+                    new SyncProgress<TrainingProgress>(p => report(p.Step, p.TotalSteps)), cancellationToken, out var guard);
                 string path = Path.Combine(dir, "student.safetensors");
                 byte[] bytes = tuned.Serialize(new Dictionary<string, string> { ["campaign"] = config.Name, ["iteration"] = k.ToString(CultureInfo.InvariantCulture) });
                 AtomicWrite(path, bytes);
-                return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
+                return new TrainOutput(Path.GetRelativePath(_out, path), StudentTraining.Version(bytes), options.Steps, examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1), guard);
             }).ConfigureAwait(false);
 
             var measured = await StageAsync(dir, k, CampaignStages.Measure, progress, report =>

@@ -17,7 +17,9 @@ using FailureSynth.World.Skills;
 namespace FailureSynth.Loop.Experiments;
 
 /// <summary>The result of one fine-tuning arm on one seed: overall and per-skill test accuracy.</summary>
-public sealed record ArmRun(string Arm, int N, int Seed, double Accuracy, IReadOnlyDictionary<string, double> PerSkill, int TrainingSamples, double Seconds);
+/// <param name="Guard">What the forgetting guard found (<c>budget.guard</c>); null, and left out of the run's JSON, without it.</param>
+public sealed record ArmRun(string Arm, int N, int Seed, double Accuracy, IReadOnlyDictionary<string, double> PerSkill, int TrainingSamples, double Seconds,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] GuardReport? Guard = null);
 
 /// <summary>
 /// What every experiment shares: the campaign config (base recipe, test split, teacher, budgets), the base
@@ -223,11 +225,17 @@ public sealed class Lab
         var examples = await data().ConfigureAwait(false);
         var options = Config.FineTune with { Steps = steps };
         long trainSeed = StableHash.Seed("lab-train", family, n.ToString(CultureInfo.InvariantCulture), seed.ToString(CultureInfo.InvariantCulture));
-        var tuned = await Task.Run(() => StudentTraining.FineTune(BaseCheckpoint, Context, examples, Original, options, trainSeed,
-            new SyncProgress<TrainingProgress>(p => Progress?.Report(new CampaignProgress(0, label, p.Step, p.TotalSteps))), cancellationToken), cancellationToken).ConfigureAwait(false);
+        var (tuned, guard) = await Task.Run(() =>
+        {
+            var student = StudentTraining.FineTune(BaseCheckpoint, Context, examples, Original, options, trainSeed,
+                new SyncProgress<TrainingProgress>(p => Progress?.Report(new CampaignProgress(0, label, p.Step, p.TotalSteps))), cancellationToken, out var found);
+            return (student, found);
+        }, cancellationToken).ConfigureAwait(false);
         var report = StudentTraining.Evaluate(tuned, Test, arm);
         var run = new ArmRun(arm, n, seed, report.OverallAccuracy, report.PerSkill.ToDictionary(kv => kv.Key, kv => kv.Value.Accuracy, StringComparer.Ordinal),
-            examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1));
+            examples.Count, Math.Round(watch.Elapsed.TotalSeconds, 1), guard);
+        if (guard is not null)
+            Note?.Invoke($"{label}: the guard's probe fell on {(guard.Falls.Count == 0 ? "no skill" : string.Join(", ", guard.Falls.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key} ({100 * f.Value:0.0} points, {guard.Replayed.GetValueOrDefault(f.Key)} replayed)"))))}.");
         CampaignJson.Write(path, run);
         Note?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{label}: test accuracy {100 * run.Accuracy:0.0} % (base {100 * BaseReport.OverallAccuracy:0.0} %), {run.Seconds:0} s."));
         return run;

@@ -28,9 +28,16 @@ namespace FailureSynth.Loop.Stages;
 /// <c>(1 - KeepStart) * fine-tuned + KeepStart * starting</c> (interpolation in weight space between the two checkpoints,
 /// which start from the same weights and so stay in one basin). 0 = off, left out of JSON like <paramref name="FreezeNorm"/>.
 /// </param>
+/// <param name="Guard">
+/// Replay chosen by what the student is about to forget (0 = off, left out of JSON like <paramref name="FreezeNorm"/>): a probe
+/// fine-tune with these settings is measured per skill on original samples it does not train on; when skills fall, the
+/// fine-tune is run again from the start with this share of its replay drawn from original samples of those skills
+/// (<see cref="StudentTraining.FineTune"/>).
+/// </param>
 public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f, double Replay = 1.0, int BatchSize = 64, double Distill = 0,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] bool FreezeNorm = false,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double KeepStart = 0)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double KeepStart = 0,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)] double Guard = 0)
 {
     public void Validate()
     {
@@ -42,8 +49,14 @@ public sealed record FineTuneOptions(int Steps = 300, float LearningRate = 1e-3f
         if (Distill > 0 && Replay == 0) throw new ArgumentException("distill needs replay > 0: it keeps the answers on the replayed samples.");
         if (KeepStart is < 0 or >= 1 || double.IsNaN(KeepStart))
             throw new ArgumentException($"keep_start must be at least 0 (off) and below 1 (1 would throw the fine-tuning away) (got {KeepStart.ToString(CultureInfo.InvariantCulture)}).");
+        if (Guard is < 0 or > 1 || double.IsNaN(Guard))
+            throw new ArgumentException($"guard must be between 0 (off) and 1, the share of the replay given to the skills a probe fine-tune forgets (got {Guard.ToString(CultureInfo.InvariantCulture)}).");
+        if (Guard > 0 && Replay == 0) throw new ArgumentException("guard needs replay > 0: it chooses which original samples are replayed.");
     }
 }
+
+/// <summary>What the forgetting guard of one fine-tune found: the skills its probe fell on (points on the probe samples) and the replay it gave them.</summary>
+public sealed record GuardReport(int ProbeSamples, IReadOnlyDictionary<string, double> Falls, IReadOnlyDictionary<string, int> Replayed);
 
 /// <summary>Accuracy before and after, per skill, and whether the new checkpoint was promoted.</summary>
 public sealed record Measurement(
@@ -87,13 +100,98 @@ public static class StudentTraining
     /// <summary>Learning-rate warm-up of a fine-tune of <paramref name="steps"/> steps: a tenth of them, at least one.</summary>
     public static int WarmupSteps(int steps) => Math.Max(1, steps / 10);
 
-    /// <summary>Fine-tunes a copy of <paramref name="checkpoint"/> on <paramref name="added"/> plus replay; returns the new student.</summary>
+    /// <summary>Original samples the forgetting guard's probe is measured on (not trained on).</summary>
+    public const int GuardProbeSamples = 4000;
+
+    /// <summary>A skill counts as forgotten by the probe when it falls by more than this (a share: 0.01 = 1 point) ...</summary>
+    public const double GuardFall = 0.01;
+
+    /// <summary>... on at least this many probe samples (fewer are too noisy to act on).</summary>
+    public const int GuardMinSamples = 50;
+
+    /// <summary>
+    /// Fine-tunes a copy of <paramref name="checkpoint"/> on <paramref name="added"/> plus replay; returns the new student.
+    /// With <see cref="FineTuneOptions.Guard"/>, first a probe: the same fine-tune, measured per skill against the start on
+    /// <see cref="GuardProbeSamples"/> original samples kept out of every replay. If no skill falls by more than
+    /// <see cref="GuardFall"/>, the probe is the result. Otherwise the fine-tune runs again from the start, with the share
+    /// <c>guard</c> of its replay drawn from original samples of the fallen skills (split by how far each fell) and the rest
+    /// drawn as usual; <paramref name="guard"/> gets what was found.
+    /// </summary>
     public static TinyVlmStudent FineTune(byte[] checkpoint, ComputeContext context, IReadOnlyList<StudentExample> added, IReadOnlyList<WorldSample> originalData,
-        FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+        FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) =>
+        FineTune(checkpoint, context, added, originalData, options, seed, progress, cancellationToken, out _);
+
+    /// <inheritdoc cref="FineTune(byte[], ComputeContext, IReadOnlyList{StudentExample}, IReadOnlyList{WorldSample}, FineTuneOptions, long, IProgress{TrainingProgress}?, CancellationToken)"/>
+    public static TinyVlmStudent FineTune(byte[] checkpoint, ComputeContext context, IReadOnlyList<StudentExample> added, IReadOnlyList<WorldSample> originalData,
+        FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out GuardReport? guard)
     {
         options.Validate();
+        guard = null;
+        if (options.Guard == 0 || originalData.Count == 0)
+            return FineTuneOnce(checkpoint, context, added, Replay(originalData, (int)Math.Round(added.Count * options.Replay), seed), options, seed, progress, cancellationToken);
+
+        // The probe samples are kept out of the replay, so the probe measures forgetting, not memory.
+        var probeIndices = DeterministicDraw.Indices(originalData.Count, Math.Min(GuardProbeSamples, originalData.Count / 4), DeterministicRandom.Derive(seed, 0x9a4d));
+        var held = new HashSet<int>(probeIndices);
+        var rest = Enumerable.Range(0, originalData.Count).Where(i => !held.Contains(i)).Select(i => originalData[i]).ToList();
+        var start = TinyVlmStudent.FromBytes(checkpoint, context, "current checkpoint");
+        var probeSet = Examples([.. probeIndices.Order().Select(i => originalData[i])], start.Model.Config.ImageSize);
+        int replayCount = (int)Math.Round(added.Count * options.Replay);
+        var probe = FineTuneOnce(checkpoint, context, added, Replay(rest, replayCount, seed), options, seed, progress, cancellationToken);
+        var before = Evaluate(start, probeSet, "start").PerSkill;
+        var after = Evaluate(probe, probeSet, "probe").PerSkill;
+        var falls = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (skill, b) in before)
+        {
+            double fall = b.Accuracy - (after.TryGetValue(skill, out var a) ? a.Accuracy : 0);
+            if (b.Count >= GuardMinSamples && fall > GuardFall) falls[skill] = Math.Round(fall, 6);
+        }
+        var replayed = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        if (falls.Count == 0)
+        {
+            guard = new GuardReport(probeSet.Count, falls, replayed);
+            AddTrainingSetting(probe, "guard", System.Text.Json.JsonSerializer.SerializeToNode(guard));
+            return probe;
+        }
+
+        // The guarded share of the replay, split over the fallen skills by how far each fell (largest remainders), each
+        // skill's part drawn from the original samples that exercise it; the rest of the replay is drawn as usual.
+        int guarded = (int)Math.Round(replayCount * options.Guard);
+        var shares = Apportion(guarded, falls);
+        var chosen = new HashSet<int>();
+        foreach (var (skill, count) in shares)
+        {
+            var candidates = Enumerable.Range(0, rest.Count).Where(i => !chosen.Contains(i) && rest[i].Skills.Contains(skill, StringComparer.Ordinal)).ToList();
+            var picked = DeterministicDraw.Indices(candidates.Count, count, DeterministicRandom.Derive(seed, StableHash.Seed("guard", skill))).Select(j => candidates[j]).ToList();
+            chosen.UnionWith(picked);
+            replayed[skill] = picked.Count;
+        }
+        var others = Enumerable.Range(0, rest.Count).Where(i => !chosen.Contains(i)).Select(i => rest[i]).ToList();
+        var replay = chosen.Order().Select(i => rest[i]).Concat(Replay(others, replayCount - chosen.Count, seed)).ToList();
+        guard = new GuardReport(probeSet.Count, falls, replayed);
+        var guardedStudent = FineTuneOnce(checkpoint, context, added, replay, options, seed, progress, cancellationToken);
+        // The checkpoint's training settings say which skills its replay was chosen for.
+        AddTrainingSetting(guardedStudent, "guard", System.Text.Json.JsonSerializer.SerializeToNode(guard));
+        return guardedStudent;
+    }
+
+    /// <summary><paramref name="total"/> split over the keys in proportion to their weights (largest remainders, ties by key).</summary>
+    public static IReadOnlyList<(string Key, int Count)> Apportion(int total, IReadOnlyDictionary<string, double> weights)
+    {
+        double sum = weights.Values.Sum();
+        if (total <= 0 || sum <= 0) return [.. weights.Keys.Order(StringComparer.Ordinal).Select(k => (k, 0))];
+        var exact = weights.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, Value: total * kv.Value / sum)).ToList();
+        var counts = exact.ToDictionary(e => e.Key, e => (int)Math.Floor(e.Value), StringComparer.Ordinal);
+        int left = total - counts.Values.Sum();
+        foreach (var e in exact.OrderByDescending(e => e.Value - Math.Floor(e.Value)).ThenBy(e => e.Key, StringComparer.Ordinal).Take(left)) counts[e.Key]++;
+        return [.. exact.Select(e => (e.Key, counts[e.Key]))];
+    }
+
+    private static TinyVlmStudent FineTuneOnce(byte[] checkpoint, ComputeContext context, IReadOnlyList<StudentExample> added, IReadOnlyList<WorldSample> replayDraw,
+        FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
         var student = TinyVlmStudent.FromBytes(checkpoint, context, "current checkpoint");
-        var replay = Examples(Replay(originalData, (int)Math.Round(added.Count * options.Replay), seed), student.Model.Config.ImageSize);
+        var replay = Examples(replayDraw, student.Model.Config.ImageSize);
         var data = added.Concat(replay).ToList();
         if (data.Count == 0) throw new ArgumentException("Nothing to train on: no prescribed samples and no replay.");
         var training = new TrainingOptions(options.Steps, (ulong)seed, options.BatchSize, options.LearningRate, WarmupSteps: WarmupSteps(options.Steps),
@@ -105,11 +203,16 @@ public static class StudentTraining
         {
             Interpolate(student.Model, start, options.KeepStart);
             // The checkpoint's training settings say that its weights are a mix, and how much of the start they keep.
-            var settings = System.Text.Json.Nodes.JsonNode.Parse(student.Metadata[TinyVlmStudent.TrainingKey])!.AsObject();
-            settings["keep_start"] = options.KeepStart;
-            student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal) { [TinyVlmStudent.TrainingKey] = settings.ToJsonString() });
+            AddTrainingSetting(student, "keep_start", options.KeepStart);
         }
         return student;
+    }
+
+    private static void AddTrainingSetting(TinyVlmStudent student, string key, System.Text.Json.Nodes.JsonNode? value)
+    {
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(student.Metadata[TinyVlmStudent.TrainingKey])!.AsObject();
+        settings[key] = value;
+        student.SetMetadata(new Dictionary<string, string>(student.Metadata, StringComparer.Ordinal) { [TinyVlmStudent.TrainingKey] = settings.ToJsonString() });
     }
 
     /// <summary>A copy of every weight and buffer of <paramref name="model"/>, by name.</summary>
