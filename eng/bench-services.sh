@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Synthesis throughput through the services against the same work in-process, in one run of the AppHost
-# (docs/throughput.md). Starts the system through the AppHost (`bench-synthesis`), which measures a warm-up, then
-# N proposals through teacher -> imagesynth -> qualityfilter -> trainer, then the same N in the trainer's process.
+# (docs/throughput.md). Starts the system through the AppHost (`bench-synthesis`), which sends a warm-up of 200 and
+# then N proposals through teacher -> imagesynth -> qualityfilter -> trainer, then the same in the trainer's process.
 # Meanwhile it samples every process of this checkout: CPU seconds (utime + stime from /proc/PID/stat) during the
 # services phase, and peak resident memory (VmHWM, the kernel's own high-water mark).
 #
@@ -56,7 +56,8 @@ ticks=$(getconf CLK_TCK)
 port="${FS_BENCH_PORT:-17180}"
 
 # The phase each sample belongs to, from what the AppHost printed so far: 1 while the services are measured
-# (from the start of the warm-up to the services' result), 2 while the in-process run is (in the trainer), 3 after.
+# (from the start of their warm-up to their result), 2 while the in-process run is (its warm-up and its run, in the
+# trainer), 3 after.
 phase() {
   if grep -q '^\[bench\] in-process:' "$log" 2>/dev/null; then echo 3
   elif grep -q '^\[bench\] services:' "$log" 2>/dev/null; then echo 2
@@ -97,7 +98,7 @@ services=$(figure services) local=$(figure in-process)
 checked=$(sed -n 's/^\[bench\] services: \([0-9]*\) proposals .*/\1/p' "$log" | tail -1)
 manifest=$(sed -n 's/^\[bench\] datasets: services and in-process manifests \([A-Za-z]*\).*/\1/p' "$log" | tail -1)
 case "$manifest" in equal) manifest_equal=true ;; DIFFER) manifest_equal=false ;; *) manifest_equal=null ;; esac
-layout=$(sed -n 's/^\[bench\] synthesis of [0-9]* proposals (\(.*\)); warm-up first$/\1/p' "$log" | tail -1)
+layout=$(sed -n 's/^\[bench\] synthesis of [0-9]* proposals (\(.*\)); each mode warmed up first$/\1/p' "$log" | tail -1)
 
 # Per kind: CPU seconds during phase 1 and during phase 2 (per process, the last tick count of the phase minus the
 # last one before it, summed), the largest peak RSS of its processes over the whole run, and how many it had.
