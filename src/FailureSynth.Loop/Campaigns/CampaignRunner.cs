@@ -93,6 +93,7 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
         var baseSamples = Generate(config.Student.Base);
         var (checkpoint, baseInfo) = await BaseStageAsync(context, baseSamples, progress, cancellationToken).ConfigureAwait(false);
         var validation = Generate(config.Validation);
+        var guardProbe = GuardProbe(config);
         var test = StudentTraining.Examples(Generate(config.Test));
         var imageSize = TinyVlmStudent.FromBytes(checkpoint, context, "base").Model.Config.ImageSize;
 
@@ -160,7 +161,7 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
                 var examples = prescribed.Accepted.Select(s => ToExample(s, imageSize, _out)).ToList();
                 var options = config.FineTune with { Steps = TrainSteps(standings, prescribed.Demands) };
                 var tuned = StudentTraining.FineTune(checkpoint, context, examples, baseSamples, options, StableHash.Seed("train", config.Seed.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)),
-                    new SyncProgress<TrainingProgress>(p => report(p.Step, p.TotalSteps)), cancellationToken, out var guard);
+                    new SyncProgress<TrainingProgress>(p => report(p.Step, p.TotalSteps)), cancellationToken, out var guard, guardProbe);
                 string path = Path.Combine(dir, "student.safetensors");
                 byte[] bytes = tuned.Serialize(new Dictionary<string, string> { ["campaign"] = config.Name, ["iteration"] = k.ToString(CultureInfo.InvariantCulture) });
                 AtomicWrite(path, bytes);
@@ -481,6 +482,15 @@ public sealed partial class CampaignRunner(CampaignConfig config, string outputD
             return false;
         }
     }
+
+    /// <summary>
+    /// Where <c>budget.guard</c> measures its probe fine-tune: <see cref="StudentTraining.GuardProbeSamples"/> samples drawn
+    /// like the validation split (its profile, a seed of their own), so the guard sees the forgetting the student will be
+    /// judged on, without the test split. Null with the guard off.
+    /// </summary>
+    internal static IReadOnlyList<WorldSample>? GuardProbe(CampaignConfig config) => config.Budget.Guard is > 0
+        ? Generate(new SplitConfig { Profile = config.Validation.Profile, Count = StudentTraining.GuardProbeSamples, Seed = StableHash.Seed("guard-probe", config.Validation.Seed.ToString(CultureInfo.InvariantCulture)) })
+        : null;
 
     internal static IReadOnlyList<WorldSample> Generate(SplitConfig split)
     {

@@ -116,6 +116,11 @@ public sealed class Lab
         return lab;
     }
 
+    /// <summary>Where <c>budget.guard</c> measures its probes (the same for every arm and seed); null with the guard off.</summary>
+    private IReadOnlyList<WorldSample>? GuardProbe => _guardProbe ??= CampaignRunner.GuardProbe(Config);
+
+    private IReadOnlyList<WorldSample>? _guardProbe;
+
     /// <summary>Validation split of a seed: the campaign's validation profile and size, a seed-specific stream.</summary>
     public IReadOnlyList<WorldSample> Validation(int seed) =>
         CampaignRunner.Generate(new SplitConfig { Profile = Config.Validation.Profile, Count = Config.Validation.Count, Seed = Config.Validation.Seed + 1000L * seed });
@@ -228,7 +233,7 @@ public sealed class Lab
         var (tuned, guard) = await Task.Run(() =>
         {
             var student = StudentTraining.FineTune(BaseCheckpoint, Context, examples, Original, options, trainSeed,
-                new SyncProgress<TrainingProgress>(p => Progress?.Report(new CampaignProgress(0, label, p.Step, p.TotalSteps))), cancellationToken, out var found);
+                new SyncProgress<TrainingProgress>(p => Progress?.Report(new CampaignProgress(0, label, p.Step, p.TotalSteps))), cancellationToken, out var found, GuardProbe);
             return (student, found);
         }, cancellationToken).ConfigureAwait(false);
         var report = StudentTraining.Evaluate(tuned, Test, arm);

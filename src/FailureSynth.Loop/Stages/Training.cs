@@ -100,8 +100,8 @@ public static class StudentTraining
     /// <summary>Learning-rate warm-up of a fine-tune of <paramref name="steps"/> steps: a tenth of them, at least one.</summary>
     public static int WarmupSteps(int steps) => Math.Max(1, steps / 10);
 
-    /// <summary>Original samples the forgetting guard's probe is measured on (not trained on).</summary>
-    public const int GuardProbeSamples = 4000;
+    /// <summary>Samples the forgetting guard's probe is measured on (not trained on): enough for a few hundred per skill.</summary>
+    public const int GuardProbeSamples = 20000;
 
     /// <summary>A skill counts as forgotten by the probe when it falls by more than this (a share: 0.01 = 1 point) ...</summary>
     public const double GuardFall = 0.01;
@@ -112,7 +112,7 @@ public static class StudentTraining
     /// <summary>
     /// Fine-tunes a copy of <paramref name="checkpoint"/> on <paramref name="added"/> plus replay; returns the new student.
     /// With <see cref="FineTuneOptions.Guard"/>, first a probe: the same fine-tune, measured per skill against the start on
-    /// <see cref="GuardProbeSamples"/> original samples kept out of every replay. If no skill falls by more than
+    /// the probe samples (see <c>probeSamples</c>). If no skill falls by more than
     /// <see cref="GuardFall"/>, the probe is the result. Otherwise the fine-tune runs again from the start, with the share
     /// <c>guard</c> of its replay drawn from original samples of the fallen skills (split by how far each fell) and the rest
     /// drawn as usual; <paramref name="guard"/> gets what was found.
@@ -122,20 +122,30 @@ public static class StudentTraining
         FineTune(checkpoint, context, added, originalData, options, seed, progress, cancellationToken, out _);
 
     /// <inheritdoc cref="FineTune(byte[], ComputeContext, IReadOnlyList{StudentExample}, IReadOnlyList{WorldSample}, FineTuneOptions, long, IProgress{TrainingProgress}?, CancellationToken)"/>
+    /// <param name="probeSamples">
+    /// Where the guard measures the probe (held-out samples of the distribution the student is judged on, e.g. drawn like the
+    /// validation split); null: <see cref="GuardProbeSamples"/> original samples, kept out of the replay.
+    /// </param>
     public static TinyVlmStudent FineTune(byte[] checkpoint, ComputeContext context, IReadOnlyList<StudentExample> added, IReadOnlyList<WorldSample> originalData,
-        FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out GuardReport? guard)
+        FineTuneOptions options, long seed, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out GuardReport? guard,
+        IReadOnlyList<WorldSample>? probeSamples = null)
     {
         options.Validate();
         guard = null;
         if (options.Guard == 0 || originalData.Count == 0)
             return FineTuneOnce(checkpoint, context, added, Replay(originalData, (int)Math.Round(added.Count * options.Replay), seed), options, seed, progress, cancellationToken);
 
-        // The probe samples are kept out of the replay, so the probe measures forgetting, not memory.
-        var probeIndices = DeterministicDraw.Indices(originalData.Count, Math.Min(GuardProbeSamples, originalData.Count / 4), DeterministicRandom.Derive(seed, 0x9a4d));
-        var held = new HashSet<int>(probeIndices);
-        var rest = Enumerable.Range(0, originalData.Count).Where(i => !held.Contains(i)).Select(i => originalData[i]).ToList();
+        IReadOnlyList<WorldSample> rest = originalData;
+        if (probeSamples is null)
+        {
+            // Original samples as the probe set are kept out of the replay, so the probe measures forgetting, not memory.
+            var probeIndices = DeterministicDraw.Indices(originalData.Count, Math.Min(GuardProbeSamples, originalData.Count / 4), DeterministicRandom.Derive(seed, 0x9a4d));
+            var held = new HashSet<int>(probeIndices);
+            rest = [.. Enumerable.Range(0, originalData.Count).Where(i => !held.Contains(i)).Select(i => originalData[i])];
+            probeSamples = [.. probeIndices.Order().Select(i => originalData[i])];
+        }
         var start = TinyVlmStudent.FromBytes(checkpoint, context, "current checkpoint");
-        var probeSet = Examples([.. probeIndices.Order().Select(i => originalData[i])], start.Model.Config.ImageSize);
+        var probeSet = Examples(probeSamples, start.Model.Config.ImageSize);
         int replayCount = (int)Math.Round(added.Count * options.Replay);
         var probe = FineTuneOnce(checkpoint, context, added, Replay(rest, replayCount, seed), options, seed, progress, cancellationToken);
         var before = Evaluate(start, probeSet, "start").PerSkill;
