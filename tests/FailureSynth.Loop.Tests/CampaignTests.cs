@@ -462,6 +462,17 @@ public sealed class CampaignConfigTests
     }
 
     [Fact]
+    public void A_skill_counts_as_forgotten_only_when_its_fall_is_more_than_a_point_and_more_than_noise()
+    {
+        Assert.True(StudentTraining.GuardCounts(0.97, 0.89, 490));   // query/size=large in the demo: 8 points on 490 questions
+        Assert.False(StudentTraining.GuardCounts(0.95, 0.916, 70));  // 3.4 points on 70 questions: two or three answers
+        Assert.False(StudentTraining.GuardCounts(0.60, 0.595, 5000)); // significant, but half a point
+        Assert.False(StudentTraining.GuardCounts(1.0, 0.5, 49));     // too few questions to act on
+        Assert.True(StudentTraining.GuardCounts(1.0, 0.9, 400));     // a skill the start answered perfectly still has a noise floor
+        Assert.False(StudentTraining.GuardCounts(0.8, 0.85, 1000));  // a rise is no fall
+    }
+
+    [Fact]
     public void The_guarded_replay_is_split_over_the_fallen_skills_by_how_far_each_fell()
     {
         var shares = StudentTraining.Apportion(100, new Dictionary<string, double> { ["b"] = 0.02, ["a"] = 0.06, ["c"] = 0.02 });

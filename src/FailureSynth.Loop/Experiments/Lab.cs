@@ -201,6 +201,8 @@ public sealed class Lab
 
         node["base_student_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(baseCheckpoint));
         node["trainer"] = StudentTrainer.RecipeVersion;
+        // The guard's probe set and rules are part of what an arm run trained on; off, the key stays as it was.
+        if (config.Budget.Guard is > 0) node["guard_version"] = StudentTraining.GuardVersion;
         node["teacher_model"] = EmbeddedTeacher.ModelVersion;
         return node.ToJsonString(CampaignJson.Options);
     }

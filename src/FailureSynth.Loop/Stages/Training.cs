@@ -100,21 +100,40 @@ public static class StudentTraining
     /// <summary>Learning-rate warm-up of a fine-tune of <paramref name="steps"/> steps: a tenth of them, at least one.</summary>
     public static int WarmupSteps(int steps) => Math.Max(1, steps / 10);
 
+    /// <summary>Names the guard's probe set and rules in cached run recipes: raise it when either changes.</summary>
+    public const int GuardVersion = 2;
+
     /// <summary>Samples the forgetting guard's probe is measured on (not trained on): enough for a few hundred per skill.</summary>
     public const int GuardProbeSamples = 20000;
 
     /// <summary>A skill counts as forgotten by the probe when it falls by more than this (a share: 0.01 = 1 point) ...</summary>
     public const double GuardFall = 0.01;
 
-    /// <summary>... on at least this many probe samples (fewer are too noisy to act on).</summary>
+    /// <summary>... on at least this many probe samples (fewer are too noisy to act on) ...</summary>
     public const int GuardMinSamples = 50;
+
+    /// <summary>
+    /// ... and by at least this many standard errors of the difference of two accuracies measured on those samples
+    /// (<c>sqrt(2 p (1 - p) / n)</c>, p the start's accuracy): a fall of one or two questions on a skill of 70 is noise,
+    /// and replay spent on it is taken from the skills that really fall.
+    /// </summary>
+    public const double GuardStandardErrors = 2.0;
+
+    /// <summary>Whether a skill measured on <paramref name="count"/> probe samples, at <paramref name="before"/> on the start and <paramref name="after"/> on the probe, counts as forgotten.</summary>
+    public static bool GuardCounts(double before, double after, int count)
+    {
+        double fall = before - after;
+        if (count < GuardMinSamples || fall <= GuardFall) return false;
+        double p = Math.Clamp(before, 1.0 / count, 1 - 1.0 / count); // a skill answered all right or all wrong still has some noise
+        return fall > GuardStandardErrors * Math.Sqrt(2 * p * (1 - p) / count);
+    }
 
     /// <summary>
     /// Fine-tunes a copy of <paramref name="checkpoint"/> on <paramref name="added"/> plus replay; returns the new student.
     /// With <see cref="FineTuneOptions.Guard"/>, first a probe: the same fine-tune, measured per skill against the start on
-    /// the probe samples (see <c>probeSamples</c>). If no skill falls by more than
-    /// <see cref="GuardFall"/>, the probe is the result. Otherwise the fine-tune runs again from the start, with the share
-    /// <c>guard</c> of its replay drawn from original samples of the fallen skills (split by how far each fell) and the rest
+    /// the probe samples (see <c>probeSamples</c>). If no skill falls by more than <see cref="GuardFall"/> and by more
+    /// than <see cref="GuardStandardErrors"/> standard errors (<see cref="GuardCounts"/>), the probe is the result.
+    /// Otherwise the fine-tune runs again from the start, with the share <c>guard</c> of its replay drawn from original samples of the fallen skills (split by how far each fell) and the rest
     /// drawn as usual; <paramref name="guard"/> gets what was found.
     /// </summary>
     public static TinyVlmStudent FineTune(byte[] checkpoint, ComputeContext context, IReadOnlyList<StudentExample> added, IReadOnlyList<WorldSample> originalData,
@@ -153,8 +172,8 @@ public static class StudentTraining
         var falls = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var (skill, b) in before)
         {
-            double fall = b.Accuracy - (after.TryGetValue(skill, out var a) ? a.Accuracy : 0);
-            if (b.Count >= GuardMinSamples && fall > GuardFall) falls[skill] = Math.Round(fall, 6);
+            double accuracy = after.TryGetValue(skill, out var a) ? a.Accuracy : 0;
+            if (GuardCounts(b.Accuracy, accuracy, b.Count)) falls[skill] = Math.Round(b.Accuracy - accuracy, 6);
         }
         var replayed = new SortedDictionary<string, int>(StringComparer.Ordinal);
         if (falls.Count == 0)
