@@ -104,7 +104,9 @@ public sealed partial class ContainerfileTests
         {
             await stop.CancelAsync();
             listener.Stop();
-            await Assert.ThrowsAnyAsync<Exception>(() => server);
+            // The server ends either at its loop's check (cancelled between requests) or inside the accept it was waiting in.
+            try { await server; }
+            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException) { }
         }
         // Nothing listening: fails too.
         Assert.NotEqual(0, DeployFiles.Run("bash", [DeployFiles.Path("deploy", "healthcheck.sh"), port.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode);
