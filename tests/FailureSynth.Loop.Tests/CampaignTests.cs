@@ -385,6 +385,26 @@ public sealed class CampaignConfigTests
     }
 
     [Fact]
+    public void Every_shipped_campaign_file_is_valid_and_the_coarse_one_reads_its_profile_file()
+    {
+        string[] files = Directory.GetFiles(Path.Combine(RepoRoot(), "campaigns"), "*.yaml");
+        Assert.Contains(files, f => Path.GetFileName(f) == "coarse.yaml");
+        foreach (string path in files)
+        {
+            var config = CampaignConfig.Load(path);
+            Assert.True(config.Problems().Count == 0, $"{path}: {string.Join("; ", config.Problems())}");
+            Assert.Empty(CampaignConfigKeys.Check(File.ReadAllText(path)));
+        }
+
+        var coarse = CampaignConfig.Load(Path.Combine(RepoRoot(), "campaigns", "coarse.yaml"));
+        var profile = Profiles.Resolve(Path.Combine(RepoRoot(), "campaigns", coarse.Student.Base.Profile));
+        Assert.Equal("base-coarse", profile.Name);
+        string written = ProfileFile.Write(profile);
+        Assert.Contains("arith_operations: { \"sum\": 1, \"diff\": 0.02 }", written, StringComparison.Ordinal);
+        Assert.Contains("relations: { \"left\": 1, \"right\": 1, \"above\": 1, \"below\": 1 }", written, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_key_is_named_with_its_line()
     {
         var e = Assert.Throws<CampaignConfigException>(() => CampaignConfig.Parse("name: x\nbudget:\n  sampels: 10\n", "bad.yaml"));
