@@ -20,6 +20,16 @@ catch (ArgumentException e)
 }
 
 var builder = DistributedApplication.CreateBuilder([.. command.AspireArgs]);
+double? traceSampling;
+try
+{
+    traceSampling = TraceSampling.Parse(builder.Configuration[TraceSampling.SettingKey]);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"FailureSynth.AppHost: {e.Message}");
+    return 1;
+}
 // Publishing (--operation=publish --publisher=manifest, docs/deploy.md) describes the containers a platform runs:
 // RabbitMQ and Redis as containers, the data root at /data (the images' volume), and the campaign API key as a secret
 // parameter, so that the manifest holds nothing of this machine and no secret.
@@ -37,11 +47,11 @@ var cache = builder.AddCache("cache", infrastructure, runDirectory);            
 
 if (builder.Configuration["FailureSynth:Services"] != "none") // none: the broker and the cache alone (the bus and cache tests use that)
 {
-    var student = builder.AddService<Projects.FailureSynth_Student>("student", command, dataRoot).Needs(messaging, cache);
-    var teacher = builder.AddService<Projects.FailureSynth_Teacher>("teacher", command, dataRoot).Needs(messaging, cache);
-    var imageSynth = builder.AddService<Projects.FailureSynth_ImageSynth>("imagesynth", command, dataRoot).Needs(messaging, cache);
-    var qualityFilter = builder.AddService<Projects.FailureSynth_QualityFilter>("qualityfilter", command, dataRoot).Needs(messaging, cache);
-    builder.AddService<Projects.FailureSynth_Trainer>("trainer", command, dataRoot).Needs(messaging, cache)
+    var student = builder.AddService<Projects.FailureSynth_Student>("student", command, dataRoot, traceSampling).Needs(messaging, cache);
+    var teacher = builder.AddService<Projects.FailureSynth_Teacher>("teacher", command, dataRoot, traceSampling).Needs(messaging, cache);
+    var imageSynth = builder.AddService<Projects.FailureSynth_ImageSynth>("imagesynth", command, dataRoot, traceSampling).Needs(messaging, cache);
+    var qualityFilter = builder.AddService<Projects.FailureSynth_QualityFilter>("qualityfilter", command, dataRoot, traceSampling).Needs(messaging, cache);
+    builder.AddService<Projects.FailureSynth_Trainer>("trainer", command, dataRoot, traceSampling).Needs(messaging, cache)
         .WithApiKey(publishing ? null : apiKey)
         // Campaign paths are relative to the repository here, and to the data root in a container.
         .WithEnvironment("FailureSynth__ConfigRoot", publishing ? ContainerPaths.DataRoot : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")))

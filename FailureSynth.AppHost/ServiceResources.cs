@@ -3,7 +3,7 @@ namespace FailureSynth.AppHost;
 /// <summary>How every FailureSynth service is hosted: an HTTP endpoint, health-checked on /health, the shared data root, restarted after a crash.</summary>
 public static class ServiceResourceExtensions
 {
-    public static IResourceBuilder<ProjectResource> AddService<TProject>(this IDistributedApplicationBuilder builder, string name, AppHostCommand command, string dataRoot)
+    public static IResourceBuilder<ProjectResource> AddService<TProject>(this IDistributedApplicationBuilder builder, string name, AppHostCommand command, string dataRoot, double? traceSampling = null)
         where TProject : IProjectMetadata, new() =>
         builder.AddProject<TProject>(name)
             .WithHttpEndpoint()
@@ -13,7 +13,8 @@ public static class ServiceResourceExtensions
             .WithHttpHealthCheck("/health")
             .WithReplicas(command.ReplicasOf(name))
             .WithEnvironment("FailureSynth__DataRoot", dataRoot)
-            .WithRestartOnCrash(maxRestarts: 10);
+            .WithRestartOnCrash(maxRestarts: 10)
+            .WithTraceSampling(traceSampling);
 
     /// <summary><c>.WithReference(x).WaitFor(x)</c> for each of <paramref name="dependencies"/>.</summary>
     public static IResourceBuilder<ProjectResource> Needs(this IResourceBuilder<ProjectResource> service, params IResourceBuilder<IResourceWithConnectionString>[] dependencies)

@@ -6,7 +6,7 @@
 # services phase, and peak resident memory (VmHWM, the kernel's own high-water mark).
 #
 #   eng/bench-services.sh --proposals N --out DIR [--replicas NAME=N ...] [--work-ms MS] [--batch N] [--window N]
-#                         [--write-dataset]
+#                         [--write-dataset] [--trace-sampling SHARE]
 #
 #   --proposals N       proposals per measured run (spread over 16 skills; default 4000)
 #   --out DIR           writes DIR/bench.json, DIR/rss.svg (memory over time; and DIR/apphost.log, DIR/samples.tsv)
@@ -16,6 +16,8 @@
 #   --batch N           proposals per message (default: the trainer's Synthesis:BatchSize, 32)
 #   --window N          proposals per request (one skill and seed; default 256); at most 16 requests are out at a time
 #   --write-dataset     also write each mode's accepted samples as a dataset and compare the two manifest.json
+#   --trace-sampling S  share of traces the services record and export (FailureSynth:TraceSampling, 0 < S <= 1);
+#                       default: every trace, as Aspire runs them (the dashboard then ingests one per message)
 #
 # The AppHost listens on FS_BENCH_PORT (default 17180) and the two ports after it, not on its launch profile's
 # ports, so a bench can run beside a system started with `dotnet run --project FailureSynth.AppHost`.
@@ -25,8 +27,8 @@ source "$(dirname "$0")/common.sh"
 cd "$fs_root"
 fs_require_dotnet
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
-proposals=4000 out="" work_ms=0 batch="" window="" write=false
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+proposals=4000 out="" work_ms=0 batch="" window="" write=false sampling=""
 apphost_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
     --batch) batch="${2:?--batch needs a number}"; shift 2 ;;
     --window) window="${2:?--window needs a number}"; shift 2 ;;
     --write-dataset) write=true; shift ;;
+    --trace-sampling) sampling="${2:?--trace-sampling needs a share}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench-services: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -48,6 +51,11 @@ done
 [ -z "$batch" ] || apphost_args+=(--batch "$batch")
 [ -z "$window" ] || apphost_args+=(--window "$window")
 [ "$write" = false ] || apphost_args+=(--write-dataset)
+if [ -n "$sampling" ]; then
+  awk -v s="$sampling" 'BEGIN { exit !(s ~ /^[0-9]*\.?[0-9]+([eE]-?[0-9]+)?$/ && s + 0 > 0 && s + 0 <= 1) }' ||
+    { echo "bench-services: --trace-sampling must be a number above 0 and at most 1 (got '$sampling')" >&2; exit 2; }
+  export FailureSynth__TraceSampling="$sampling"
+fi
 out="$(realpath -m "$out")"
 mkdir -p "$out"
 samples="$out/samples.tsv" log="$out/apphost.log"
@@ -125,6 +133,7 @@ cat > "$out/bench.json" <<EOF
   "work_ms": $work_ms,
   "batch": "${batch:-default}",
   "window": "${window:-default}",
+  "trace_sampling": ${sampling:-1},
   "manifest_equal": $manifest_equal,
   "processor_count": $(nproc),
   "samples_per_s_services": $services,

@@ -47,6 +47,39 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public void Trace_sampling_reaches_every_service_and_a_bad_share_is_refused_by_name()
+    {
+        string published = DeployFiles.Path("deploy", $".aspire-manifest-sampling-{Guid.NewGuid():N}.json");
+        try
+        {
+            var environment = new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1", ["FailureSynth__TraceSampling"] = "0.05" };
+            var (code, stdout, stderr) = DeployFiles.Run("dotnet", [AppHostAssembly(), "--operation=publish", "--publisher=manifest", $"--output-path={published}"], environment);
+            Assert.True(code == 0 && File.Exists(published), $"publishing with trace sampling failed ({code}): {stdout}{stderr}");
+            var manifest = AspireManifest.Load(published);
+            Assert.Equal(DeployFiles.Services.Keys.Order(), manifest.Projects.Select(p => p.Name).Order());
+            foreach (var project in manifest.Projects)
+            {
+                Assert.Equal("parentbased_traceidratio", project.Env["OTEL_TRACES_SAMPLER"]);
+                Assert.Equal("0.05", project.Env["OTEL_TRACES_SAMPLER_ARG"]);
+            }
+            // Without the setting nothing is added: the checked-in manifest has no sampler.
+            Assert.All(Manifest.Projects, p => Assert.False(p.Env.ContainsKey("OTEL_TRACES_SAMPLER")));
+
+            foreach (string bad in new[] { "2", "0", "half" })
+            {
+                environment["FailureSynth__TraceSampling"] = bad;
+                (code, stdout, stderr) = DeployFiles.Run("dotnet", [AppHostAssembly(), "--operation=publish", "--publisher=manifest", $"--output-path={published}"], environment);
+                Assert.Equal(1, code);
+                Assert.Contains($"FailureSynth:TraceSampling must be a number above 0 and at most 1, the share of traces kept (got '{bad}')", stderr, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(published);
+        }
+    }
+
+    [Fact]
     public void Manifest_describes_containers_for_the_infrastructure_and_nothing_of_this_machine()
     {
         Assert.Equal(["cache", "messaging"], Manifest.Containers.Select(c => c.Name).Order());
