@@ -1,6 +1,6 @@
 namespace FailureSynth.AppHost;
 
-/// <summary>How every FailureSynth service is hosted: an HTTP endpoint, health-checked on /health, the shared data root, restarted after a crash.</summary>
+/// <summary>How every FailureSynth service is hosted: an HTTP endpoint, health-checked on /health, the shared data root, restarted after a crash, its traces sampled when chosen (<see cref="TraceSampling"/>).</summary>
 public static class ServiceResourceExtensions
 {
     public static IResourceBuilder<ProjectResource> AddService<TProject>(this IDistributedApplicationBuilder builder, string name, AppHostCommand command, string dataRoot, double? traceSampling = null)
