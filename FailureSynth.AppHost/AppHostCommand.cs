@@ -18,6 +18,12 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
     /// <summary>bench-synthesis only: write each mode's accepted samples as a dataset and compare the two manifests.</summary>
     public bool WriteDataset { get; init; }
 
+    /// <summary>
+    /// bench-synthesis only: proposals sent through each mode, unmeasured, before it is measured (null: as many as
+    /// measured, at most <see cref="CampaignClient.DefaultWarmUpProposals"/>).
+    /// </summary>
+    public int? WarmUp { get; init; }
+
     public static readonly string[] Services = ["student", "teacher", "imagesynth", "qualityfilter", "trainer"];
 
     public const string Usage =
@@ -25,9 +31,10 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
         "       dotnet run --project FailureSynth.AppHost -- run CAMPAIGN.yaml --out DIR   run one campaign through the services, then stop\n" +
         "       (relative paths are taken from the repository root)\n" +
         "       dotnet run --project FailureSynth.AppHost -- bench-synthesis [--proposals N] [--batch N] [--work-ms MS]\n" +
-        "                                 [--window N] [--write-dataset] [--out DIR]\n" +
+        "                                 [--window N] [--warmup N] [--write-dataset] [--out DIR]\n" +
         "                                 synthesis throughput through the services and in-process (DIR/bench-synthesis.json);\n" +
-        "                                 --write-dataset also writes both datasets and compares their manifests\n" +
+        "                                 --write-dataset also writes both datasets and compares their manifests;\n" +
+        "                                 --warmup N proposals go through each mode unmeasured first (default: up to 200)\n" +
         "Options:\n" +
         "  --replicas SERVICE=N      replicas of a service (repeatable; student, teacher, imagesynth, qualityfilter; the trainer runs once)\n" +
         "  --fault STAGE=ACTION      with run: inject a fault once the campaign reaches STAGE (or K:STAGE for iteration K):\n" +
@@ -45,7 +52,7 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
         string kind = "up";
         string? campaign = null, output = null;
         int proposals = 2000, workMs = 0;
-        int? batch = null, window = null;
+        int? batch = null, window = null, warmUp = null;
         bool writeDataset = false;
         var replicas = new Dictionary<string, int>(StringComparer.Ordinal);
         var faults = new List<Fault>();
@@ -79,6 +86,11 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
                     if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int w) || w is < 1 or > 100_000)
                         throw new ArgumentException($"--window must be a whole number of proposals per request from 1 to 100000 (got '{args[i]}').");
                     window = w;
+                    break;
+                case "--warmup":
+                    if (!int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out int u) || u > 1_000_000)
+                        throw new ArgumentException($"--warmup must be a whole number of proposals from 0 to 1000000 (got '{args[i]}').");
+                    warmUp = u;
                     break;
                 case "--write-dataset":
                     writeDataset = true;
@@ -118,9 +130,9 @@ public sealed record AppHostCommand(string Kind, string? CampaignFile, string? O
             if (!File.Exists(campaign)) throw new ArgumentException($"Campaign file '{campaign}' does not exist.");
         }
         else if (faults.Count > 0 || (output is not null && kind != "bench-synthesis")) throw new ArgumentException("--fault belongs to run, --out to run and bench-synthesis.");
-        if (kind != "bench-synthesis" && (batch is not null || workMs != 0 || window is not null || writeDataset))
-            throw new ArgumentException("--batch, --work-ms, --window and --write-dataset belong to bench-synthesis.");
-        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire) { BatchSize = batch, WorkMs = workMs, Window = window, WriteDataset = writeDataset };
+        if (kind != "bench-synthesis" && (batch is not null || workMs != 0 || window is not null || writeDataset || warmUp is not null))
+            throw new ArgumentException("--batch, --work-ms, --window, --warmup and --write-dataset belong to bench-synthesis.");
+        return new AppHostCommand(kind, campaign, output, proposals, replicas, faults, aspire) { BatchSize = batch, WorkMs = workMs, Window = window, WriteDataset = writeDataset, WarmUp = warmUp };
     }
 
     /// <summary>

@@ -102,20 +102,21 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
     /// Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both; with
     /// <paramref name="outputDirectory"/>, also writes them to <c>bench-synthesis.json</c> there.
     /// </summary>
-    /// <summary>Proposals sent through each mode before it is measured.</summary>
-    public const int WarmUpProposals = 200;
+    /// <summary>Proposals sent through each mode before it is measured, unless <c>--warmup</c> says otherwise.</summary>
+    public const int DefaultWarmUpProposals = 200;
 
     public async Task<int> BenchSynthesisAsync(AppHostCommand command, CancellationToken cancellationToken)
     {
         int proposals = command.Proposals;
+        int warmUp = command.WarmUp ?? Math.Min(proposals, DefaultWarmUpProposals);
         var layout = new[] { "teacher", "imagesynth", "qualityfilter" }.ToDictionary(s => s, command.ReplicasOf);
         Console.WriteLine($"[bench] synthesis of {proposals} proposals ({string.Join(", ", layout.Select(p => $"{p.Key} x{p.Value}"))}" +
-            $"{(command.BatchSize is { } b ? $", batch {b}" : "")}{(command.WorkMs > 0 ? $", {command.WorkMs} ms CPU per sample per stage" : "")}); each mode warmed up first");
+            $"{(command.BatchSize is { } b ? $", batch {b}" : "")}{(command.WorkMs > 0 ? $", {command.WorkMs} ms CPU per sample per stage" : "")}); each mode warmed up first with {warmUp}");
         var results = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (string mode in new[] { "services", "in-process" })
         {
             // The same warm-up for both modes, so neither is measured while its code paths are still being compiled.
-            await Bench(mode, Math.Min(proposals, WarmUpProposals), command with { WriteDataset = false }, cancellationToken);
+            if (warmUp > 0) await Bench(mode, warmUp, command with { WriteDataset = false }, cancellationToken);
             var r = await Bench(mode, proposals, command, cancellationToken);
             results[mode] = r;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -140,6 +141,7 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
                 ["replicas"] = layout,
                 ["batch_size"] = results["services"].GetProperty("batchSize").GetInt32(),
                 ["work_ms"] = command.WorkMs,
+                ["warm_up"] = warmUp,
                 ["samples_per_s_services"] = services,
                 ["samples_per_s_in_process"] = local,
                 ["ratio"] = Math.Round(services / Math.Max(local, 1e-9), 3),

@@ -6,7 +6,7 @@
 # services phase, and peak resident memory (VmHWM, the kernel's own high-water mark).
 #
 #   eng/bench-services.sh --proposals N --out DIR [--replicas NAME=N ...] [--work-ms MS] [--batch N] [--window N]
-#                         [--write-dataset] [--trace-sampling SHARE]
+#                         [--warmup N] [--write-dataset] [--trace-sampling SHARE]
 #
 #   --proposals N       proposals per measured run (spread over 16 skills; default 4000)
 #   --out DIR           writes DIR/bench.json, DIR/rss.svg (memory over time; and DIR/apphost.log, DIR/samples.tsv)
@@ -15,6 +15,8 @@
 #                       in for an image model or an LLM judge); also paid in-process. Default 0.
 #   --batch N           proposals per message (default: the trainer's Synthesis:BatchSize, 32)
 #   --window N          proposals per request (one skill and seed; default 256); at most 16 requests are out at a time
+#   --warmup N          proposals sent through each mode, unmeasured, before it is measured (default: up to 200);
+#                       a large one measures the steady state, after the JIT has optimised the hot code of every process
 #   --write-dataset     also write each mode's accepted samples as a dataset and compare the two manifest.json
 #   --trace-sampling S  share of traces the services record and export (FailureSynth:TraceSampling, 0 < S <= 1);
 #                       default: every trace, as Aspire runs them (the dashboard then ingests one per message)
@@ -27,8 +29,8 @@ source "$(dirname "$0")/common.sh"
 cd "$fs_root"
 fs_require_dotnet
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
-proposals=4000 out="" work_ms=0 batch="" window="" write=false sampling=""
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+proposals=4000 out="" work_ms=0 batch="" window="" warmup="" write=false sampling=""
 apphost_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     --work-ms) work_ms="${2:?--work-ms needs milliseconds}"; shift 2 ;;
     --batch) batch="${2:?--batch needs a number}"; shift 2 ;;
     --window) window="${2:?--window needs a number}"; shift 2 ;;
+    --warmup) warmup="${2:?--warmup needs a number}"; shift 2 ;;
     --write-dataset) write=true; shift ;;
     --trace-sampling) sampling="${2:?--trace-sampling needs a share}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -50,6 +53,10 @@ done
 [ "$work_ms" = 0 ] || apphost_args+=(--work-ms "$work_ms")
 [ -z "$batch" ] || apphost_args+=(--batch "$batch")
 [ -z "$window" ] || apphost_args+=(--window "$window")
+if [ -n "$warmup" ]; then
+  [[ "$warmup" =~ ^[0-9]+$ ]] || { echo "bench-services: --warmup must be a whole number of proposals (got '$warmup')" >&2; exit 2; }
+  apphost_args+=(--warmup "$warmup")
+fi
 [ "$write" = false ] || apphost_args+=(--write-dataset)
 if [ -n "$sampling" ]; then
   awk -v s="$sampling" 'BEGIN { exit !(s ~ /^[0-9]*\.?[0-9]+([eE]-?[0-9]+)?$/ && s + 0 > 0 && s + 0 <= 1) }' ||
@@ -106,7 +113,8 @@ services=$(figure services) local=$(figure in-process)
 checked=$(sed -n 's/^\[bench\] services: \([0-9]*\) proposals .*/\1/p' "$log" | tail -1)
 manifest=$(sed -n 's/^\[bench\] datasets: services and in-process manifests \([A-Za-z]*\).*/\1/p' "$log" | tail -1)
 case "$manifest" in equal) manifest_equal=true ;; DIFFER) manifest_equal=false ;; *) manifest_equal=null ;; esac
-layout=$(sed -n 's/^\[bench\] synthesis of [0-9]* proposals (\(.*\)); each mode warmed up first$/\1/p' "$log" | tail -1)
+layout=$(sed -n 's/^\[bench\] synthesis of [0-9]* proposals (\(.*\)); each mode warmed up first with [0-9]*$/\1/p' "$log" | tail -1)
+warmed=$(sed -n 's/^\[bench\] synthesis of [0-9]* proposals (.*); each mode warmed up first with \([0-9]*\)$/\1/p' "$log" | tail -1)
 
 # Per kind: CPU seconds during phase 1 and during phase 2 (per process, the last tick count of the phase minus the
 # last one before it, summed), the largest peak RSS of its processes over the whole run, and how many it had.
@@ -133,6 +141,7 @@ cat > "$out/bench.json" <<EOF
   "work_ms": $work_ms,
   "batch": "${batch:-default}",
   "window": "${window:-default}",
+  "warm_up": ${warmed:-null},
   "trace_sampling": ${sampling:-1},
   "manifest_equal": $manifest_equal,
   "processor_count": $(nproc),
