@@ -29,6 +29,24 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void The_duplicate_checks_scene_key_is_equal_exactly_when_the_scenes_json_is()
+    {
+        var generator = new WorldGenerator(Profiles.Balanced);
+        var scenes = Enumerable.Range(0, 60).Select(i => generator.Generate(5, i).Scene).ToList();
+        var first = scenes[0].Objects[0];
+        scenes.Add(scenes[0] with { Objects = [.. scenes[0].Objects] });                                      // a copy: equal
+        scenes.Add(scenes[0] with { Objects = [first with { X = Math.BitIncrement(first.X) }, .. scenes[0].Objects.Skip(1)] }); // one ulp apart
+        scenes.Add(scenes[0] with { Objects = [first with { Color = first.Color == ObjectColor.Red ? ObjectColor.Orange : ObjectColor.Red }, .. scenes[0].Objects.Skip(1)] });
+        scenes.Add(scenes[0] with { Objects = [.. scenes[0].Objects.Reverse()] });                             // same objects, another order
+        scenes.Add(scenes[0] with { NoiseSeed = scenes[0].NoiseSeed + 1 });
+        scenes.Add(new Scene([], 0, 0.0));
+        scenes.Add(new Scene([], 0, -0.0));
+        foreach (var a in scenes)
+            foreach (var b in scenes)
+                Assert.Equal(WorldJson.Serialize(a) == WorldJson.Serialize(b), WorldGenerator.SceneKey(a) == WorldGenerator.SceneKey(b));
+    }
+
+    [Fact]
     public void Different_seeds_and_indices_give_different_samples()
     {
         var generator = new WorldGenerator(Profiles.Balanced);
