@@ -98,12 +98,13 @@ public sealed class CampaignClient(Uri trainer, string apiKey)
             e.TryGetProperty("note", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null);
     }
 
-    /// <summary>
-    /// Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both; with
-    /// <paramref name="outputDirectory"/>, also writes them to <c>bench-synthesis.json</c> there.
-    /// </summary>
     /// <summary>Proposals sent through each mode before it is measured, unless <c>--warmup</c> says otherwise.</summary>
     public const int DefaultWarmUpProposals = 200;
+
+    /// <summary>
+    /// Runs the synthesis throughput bench through the services, then in the trainer's process, and prints both; with
+    /// <see cref="AppHostCommand.OutputDirectory"/>, also writes them to <c>bench-synthesis.json</c> there.
+    /// </summary>
 
     public async Task<int> BenchSynthesisAsync(AppHostCommand command, CancellationToken cancellationToken)
     {
